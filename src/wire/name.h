@@ -5,11 +5,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "base/bytes.h"
 #include "base/result.h"
 
 namespace ddns::wire {
@@ -36,13 +38,14 @@ class Name {
   // Presentation format, absolute with trailing dot, escaping as needed.
   std::string to_text() const;
 
-  std::span<const uint8_t> wire() const {
-    return {reinterpret_cast<const uint8_t*>(bytes_.data()), bytes_.size()};
-  }
-  size_t wire_size() const { return bytes_.size(); }
+  std::span<const uint8_t> wire() const { return {data(), size_}; }
+  size_t wire_size() const { return size_; }
   // Number of labels not counting the root label ("." has 0).
   size_t label_count() const;
-  bool is_root() const { return bytes_.size() == 1; }
+  // The octets of label `i` (0 = leftmost), without its length octet.
+  // REQUIRES: i < label_count().
+  std::span<const uint8_t> label(size_t i) const;
+  bool is_root() const { return size_ == 1; }
   // True when the first label is "*".
   bool is_wildcard() const;
 
@@ -67,10 +70,49 @@ class Name {
   int canonical_compare(const Name& o) const;
   bool canonical_less(const Name& o) const { return canonical_compare(o) < 0; }
 
+  Name(const Name& o);
+  Name(Name&& o) noexcept;
+  Name& operator=(const Name& o);
+  Name& operator=(Name&& o) noexcept;
+  ~Name();
+
+  // Builds a name from wire bytes the caller has already checked (labels
+  // <= 63, total <= 255, ends in the root label). For codecs that validate
+  // while they copy; everyone else uses from_wire().
+  static Name from_checked_wire(const uint8_t* wire, size_t size);
+
  private:
-  explicit Name(std::string bytes) : bytes_(std::move(bytes)) {}
-  std::string bytes_;  // wire bytes, never compressed
+  // Small-buffer storage: names up to kInline octets (nearly all of them)
+  // live inside the object, so copying a Name on the query path or storing
+  // a million of them in a zone costs no allocation. Longer ones go to the
+  // heap; the pointer is kept in the first bytes of buf_.
+  static constexpr size_t kInline = 47;
+  bool on_heap() const { return size_ > kInline; }
+  const uint8_t* data() const { return on_heap() ? heap() : buf_; }
+  uint8_t* mutable_data() { return on_heap() ? heap() : buf_; }
+  uint8_t* heap() const {
+    uint8_t* p;
+    std::memcpy(&p, buf_, sizeof p);
+    return p;
+  }
+  void assign(const uint8_t* wire, size_t size);
+  void release();
+
+  alignas(8) uint8_t buf_[kInline];
+  uint8_t size_;  // wire octets, 1..255
 };
+
+// Reads one possibly compressed name from a message at the reader's
+// position (RFC 1035 §4.1.4). Pointers must point strictly backwards (so
+// they cannot loop); the expanded name is limited to 255 octets; the reader
+// ends just past the name's bytes at the original position. With
+// allow_compression false a pointer is an error (RFC 3597 §4 / RFC 4034:
+// names in newer types are never compressed). Error messages start with
+// "name: ".
+Result<Name> read_compressed_name(ByteReader& msg, bool allow_compression = true);
+
+// The inline buffer plus the size octet fill exactly six words.
+static_assert(sizeof(Name) == 48);
 
 struct NameHash {
   size_t operator()(const Name& n) const { return n.hash(); }
