@@ -1,0 +1,73 @@
+// Semantic checks that decide whether a parsed zone may be served (SOA, NS,
+// CNAME rules, out-of-zone data, class), warnings for occluded data and
+// missing glue, and the shared `check-zone` command behind ddnsctl/ddnsd.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "wire/message.h"
+#include "wire/name.h"
+#include "zone/master.h"
+
+namespace ddns::zone {
+
+struct CheckOptions {
+  uint16_t rclass = 1;           // every record must be of this class
+  size_t max_diagnostics = 100;  // errors and warnings each, then a summary
+};
+
+struct CheckResult {
+  std::vector<Diagnostic> errors;    // any error: the zone is refused whole
+  std::vector<Diagnostic> warnings;
+  uint32_t serial = 0;               // of the apex SOA, when there is one
+  size_t duplicates_removed = 0;     // exact duplicates dropped (like BIND/Knot)
+  size_t ttl_adjusted = 0;           // records whose TTL was set to their RRset's first
+
+  bool ok() const { return errors.empty(); }
+};
+
+// Checks one zone's records. Removes exact duplicates (same owner, type
+// and canonical rdata) and makes each RRset's TTL that of its first record
+// (RFC 2181 §5.2, with a warning), keeping `where` parallel.
+// Errors (the zone must be refused): no SOA or more than one at the apex;
+// SOA elsewhere; no NS at the apex; CNAME beside other data or more than
+// one CNAME at a name (RFC 1034 §3.6.2; RRSIG/NSEC allowed); a name outside
+// `origin`; a record of another class; an in-zone, non-glue NS target with
+// no address (like BIND).
+// Warnings: data occluded by a delegation (other than glue) or by a DNAME;
+// missing glue for an NS target below a delegation.
+// Diagnostics carry FILE:LINE from `where`/`files` when given.
+CheckResult check_zone(const wire::Name& origin, std::vector<wire::RR>& records,
+                       std::vector<SourceLine>* where = nullptr,
+                       const std::vector<std::string>* files = nullptr,
+                       const CheckOptions& opts = {});
+
+// Convenience: checks a ParseResult in place (records and where).
+CheckResult check_zone(const wire::Name& origin, ParseResult& parsed,
+                       const CheckOptions& opts = {});
+
+// A zone file read and checked: what the server loads.
+struct LoadedZone {
+  std::vector<wire::RR> records;     // deduplicated, file order
+  std::vector<Diagnostic> errors, warnings;
+  uint32_t serial = 0;
+
+  bool ok() const { return errors.empty(); }
+};
+
+// parse_master_file + check_zone. Records are kept only when ok().
+LoadedZone load_zone_file(const std::string& path, const wire::Name& origin,
+                          const ParseOptions& opts = {});
+
+// `check-zone ORIGIN FILE` as named-checkzone does it: warnings and errors
+// as "FILE:LINE: message" on `err`, then on `out`
+// "OK: ORIGIN loaded serial N (R records)". Returns the exit status:
+// 0 loaded, 1 refused (or bad ORIGIN / unreadable file).
+int run_check_zone(const std::string& origin, const std::string& path, std::ostream& out,
+                   std::ostream& err);
+
+}  // namespace ddns::zone
