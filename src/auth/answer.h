@@ -18,6 +18,10 @@ struct Options {
   bool chaos = true;                // answer CH TXT version.bind / id.server
   std::string version = "ddns";    // version.bind / version.server text
   std::string identity;             // id.server / hostname.bind text ("" = hostname)
+  // RFC 8482 §4.1: over UDP an ANY query gets one RRset (the lowest type
+  // code, as Knot DNS picks). Over TCP we return every RRset of the node;
+  // Knot 3.2 returns one there too (set false to match it exactly).
+  bool any_all_over_tcp = true;
 };
 
 enum class Transport : uint8_t { Udp, Tcp };
@@ -26,7 +30,27 @@ enum class Transport : uint8_t { Udp, Tcp };
 // 0 when the query must be dropped (not parseable as a DNS header, or a
 // response). `rotate` varies the round-robin start (e.g. a per-worker
 // counter). Never throws; never reads past `query`.
+//
+// Outcomes (matching Knot DNS 3.2 unless noted):
+//  - dropped: shorter than a header, QR set;
+//  - FORMERR: qdcount != 1, malformed question/records, bad or second OPT
+//    (no question echoed when it could not be read; no OPT in the reply);
+//  - NOTIMP: opcodes other than QUERY (hook: NOTIFY/UPDATE go elsewhere),
+//    AXFR over UDP; NOTAUTH: AXFR over TCP and IXFR (no transfer ACL yet);
+//  - BADVERS for EDNS version > 0 (RFC 6891 §6.1.3), OPT version 0;
+//  - REFUSED: class not IN/CH/ANY, names outside every zone, CH queries
+//    other than TXT version.bind/version.server/id.server/hostname.bind
+//    (and all CH when Options::chaos is off);
+//  - otherwise the RFC 1034 §4.3.2 answer with RFC 4592 wildcards, CNAME
+//    chains (at most 5 CNAMEs, loops stopped, never into another zone),
+//    RFC 6672 DNAME, referrals with glue, RFC 2308 negative answers.
+// `cap` below 512 limits the reply further; a reply that cannot hold the
+// header and question returns 0.
 size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const uint8_t> query,
               Transport transport, uint8_t* out, size_t cap, uint32_t rotate);
+
+// Maximum number of CNAME/synthesized CNAME records followed in one answer
+// (Knot DNS stops after 5).
+inline constexpr int kMaxCnameChain = 5;
 
 }  // namespace ddns::auth
