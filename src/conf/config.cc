@@ -1,0 +1,269 @@
+// YAML config loader: walks the document with an explicit key table per
+// section so unknown keys and bad values are reported with file:line: key.
+#include "conf/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace ddns::conf {
+namespace {
+
+// Thrown inside this file only, turned into an Error at the boundary.
+struct ConfError {
+  std::string message;
+};
+
+class Walker {
+ public:
+  Walker(std::string source, std::string base_dir)
+      : source_(std::move(source)), base_(std::move(base_dir)) {}
+
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& key, const std::string& why) const {
+    std::string where = source_;
+    if (n.IsDefined() && n.Mark().line >= 0) where += ":" + std::to_string(n.Mark().line + 1);
+    throw ConfError{where + ": " + key + ": " + why};
+  }
+  std::string where(const YAML::Node& n) const {
+    return source_ + ":" + std::to_string(n.Mark().line + 1);
+  }
+
+  std::string scalar(const YAML::Node& n, const std::string& key) const {
+    if (!n.IsScalar()) fail(n, key, "must be a single value");
+    return n.Scalar();
+  }
+  std::string string(const YAML::Node& n, const std::string& key, bool allow_empty) const {
+    std::string s = n.IsNull() ? std::string() : scalar(n, key);
+    if (!allow_empty && s.empty()) fail(n, key, "must not be empty");
+    return s;
+  }
+  uint64_t number(const YAML::Node& n, const std::string& key, uint64_t lo, uint64_t hi) const {
+    std::string s = n.IsScalar() ? n.Scalar() : std::string();
+    uint64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi)
+      fail(n, key, "must be a number between " + std::to_string(lo) + " and " + std::to_string(hi));
+    return v;
+  }
+  bool boolean(const YAML::Node& n, const std::string& key) const {
+    std::string s = n.IsScalar() ? n.Scalar() : std::string();
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (s == "true" || s == "yes" || s == "on") return true;
+    if (s == "false" || s == "no" || s == "off") return false;
+    fail(n, key, "must be true or false");
+  }
+  // "10", "10s", "500ms", "2m" -> milliseconds.
+  uint32_t duration_ms(const YAML::Node& n, const std::string& key, uint64_t lo_ms,
+                       uint64_t hi_ms) const {
+    std::string s = n.IsScalar() ? n.Scalar() : std::string();
+    uint64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    std::string_view unit(p, s.data() + s.size() - p);
+    uint64_t mult = 0;
+    if (unit.empty() || unit == "s") mult = 1000;
+    else if (unit == "ms") mult = 1;
+    else if (unit == "m") mult = 60000;
+    if (s.empty() || ec != std::errc() || mult == 0 || v > hi_ms || v * mult < lo_ms ||
+        v * mult > hi_ms)
+      fail(n, key, "must be a duration between " + std::to_string(lo_ms) + "ms and " +
+                       std::to_string(hi_ms / 1000) + "s (e.g. 10s, 500ms)");
+    return uint32_t(v * mult);
+  }
+  std::string path(const YAML::Node& n, const std::string& key) const {
+    std::string s = string(n, key, false);
+    std::filesystem::path p(s);
+    if (p.is_relative() && !base_.empty()) p = std::filesystem::path(base_) / p;
+    return p.lexically_normal().string();
+  }
+  void require_map(const YAML::Node& n, const std::string& key) const {
+    if (!n.IsMap()) fail(n, key, "must be a mapping of keys");
+  }
+
+  void server(const YAML::Node& n, ServerConfig& s) const {
+    require_map(n, "server");
+    for (const auto& kv : n) {
+      const std::string k = kv.first.Scalar();
+      const YAML::Node& v = kv.second;
+      const std::string key = "server." + k;
+      if (k == "listen") {
+        s.listen.clear();
+        if (v.IsScalar()) {
+          s.listen.push_back(v.Scalar());
+        } else if (v.IsSequence()) {
+          for (const auto& e : v) s.listen.push_back(scalar(e, key));
+        } else {
+          fail(v, key, "must be an address or a list of addresses");
+        }
+        for (size_t i = 0; i < s.listen.size(); ++i) {
+          if (auto r = check_listen(s.listen[i]); !r)
+            fail(v.IsSequence() ? v[i] : v, key, r.error().message);
+        }
+        if (s.listen.empty()) fail(v, key, "needs at least one address");
+      } else if (k == "threads") {
+        s.threads = unsigned(number(v, key, 1, 64));
+      } else if (k == "tcp-threads") {
+        s.tcp_threads = unsigned(number(v, key, 1, 64));
+      } else if (k == "identity") {
+        s.identity = string(v, key, true);
+      } else if (k == "version") {
+        s.version = string(v, key, true);
+      } else if (k == "chaos") {
+        s.chaos = boolean(v, key);
+      } else if (k == "round-robin") {
+        s.round_robin = boolean(v, key);
+      } else if (k == "max-udp-size") {
+        s.max_udp_size = uint16_t(number(v, key, 512, 65535));
+      } else if (k == "tcp-idle-timeout") {
+        s.tcp_idle_timeout_ms = duration_ms(v, key, 100, 3600 * 1000);
+      } else if (k == "tcp-max-clients") {
+        s.tcp_max_clients = uint32_t(number(v, key, 1, 1000000));
+      } else if (k == "data-dir") {
+        s.data_dir = path(v, key);
+      } else if (k == "log-level") {
+        s.log_level = string(v, key, false);
+        if (!valid_log_level(s.log_level))
+          fail(v, key, "must be one of trace, debug, info, warn, error, critical, off");
+      } else {
+        fail(kv.first, key, "unknown key");
+      }
+    }
+  }
+
+  void zones(const YAML::Node& n, std::vector<ZoneConfig>& out) const {
+    if (!n.IsSequence()) fail(n, "zones", "must be a list of {name, file}");
+    size_t i = 0;
+    for (const auto& z : n) {
+      const std::string prefix = "zones[" + std::to_string(i++) + "]";
+      require_map(z, prefix);
+      ZoneConfig zc;
+      zc.where = where(z);
+      for (const auto& kv : z) {
+        const std::string k = kv.first.Scalar();
+        const std::string key = prefix + "." + k;
+        if (k == "name") {
+          zc.name = string(kv.second, key, false);
+        } else if (k == "file") {
+          zc.file = path(kv.second, key);
+        } else {
+          fail(kv.first, key, "unknown key");
+        }
+      }
+      if (zc.name.empty()) fail(z, prefix + ".name", "is required");
+      if (zc.file.empty()) fail(z, prefix + ".file", "is required");
+      out.push_back(std::move(zc));
+    }
+  }
+
+  Config document(const YAML::Node& root) const {
+    Config c;
+    c.source = source_;
+    c.server.data_dir = base_.empty() ? "." : base_;
+    if (root.IsNull()) return c;
+    if (!root.IsMap()) fail(root, "(top level)", "must be a mapping of keys");
+    for (const auto& kv : root) {
+      const std::string k = kv.first.Scalar();
+      if (k == "server") {
+        server(kv.second, c.server);
+      } else if (k == "zones") {
+        zones(kv.second, c.zones);
+      } else {
+        // keys:, acl:, remotes:, policy: arrive with updates and transfers.
+        fail(kv.first, k, "unknown key");
+      }
+    }
+    return c;
+  }
+
+ private:
+  std::string source_;
+  std::string base_;
+};
+
+std::string norm_zone(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (s.size() > 1 && s.back() == '.') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+bool valid_log_level(std::string_view l) {
+  return l == "trace" || l == "debug" || l == "info" || l == "warn" || l == "error" ||
+         l == "critical" || l == "off";
+}
+
+Result<void> check_listen(std::string_view spec) {
+  std::string_view host, port;
+  if (!spec.empty() && spec.front() == '[') {
+    size_t close = spec.find(']');
+    if (close == std::string_view::npos || close + 1 >= spec.size() || spec[close + 1] != ':')
+      return make_error("'" + std::string(spec) + "': IPv6 addresses are written [addr]:port");
+    host = spec.substr(1, close - 1);
+    port = spec.substr(close + 2);
+  } else {
+    size_t colon = spec.rfind(':');
+    if (colon == std::string_view::npos)
+      return make_error("'" + std::string(spec) + "': expected host:port");
+    host = spec.substr(0, colon);
+    port = spec.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos)
+      return make_error("'" + std::string(spec) + "': IPv6 addresses are written [addr]:port");
+  }
+  unsigned p = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (host.empty() || port.empty() || ec != std::errc() || end != port.data() + port.size() ||
+      p > 65535)
+    return make_error("'" + std::string(spec) + "': expected host:port with port 0-65535");
+  return {};
+}
+
+Result<void> validate(const Config& c) {
+  if (c.server.listen.empty()) return make_error("server.listen: needs at least one address");
+  std::set<std::string> seen;
+  for (size_t i = 0; i < c.zones.size(); ++i) {
+    const auto& z = c.zones[i];
+    if (!seen.insert(norm_zone(z.name)).second) {
+      std::string where = z.where.empty() ? "" : z.where + ": ";
+      return make_error(where + "zones[" + std::to_string(i) + "].name: zone '" + z.name +
+                        "' is configured twice");
+    }
+  }
+  return {};
+}
+
+Result<Config> parse(std::string_view text, const std::string& source,
+                     const std::string& base_dir) {
+  Walker w(source, base_dir);
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    Config c = w.document(root);
+    if (auto r = validate(c); !r) return r.error();
+    return c;
+  } catch (const ConfError& e) {
+    return make_error(e.message);
+  } catch (const YAML::Exception& e) {
+    std::string where = source;
+    if (e.mark.line >= 0) where += ":" + std::to_string(e.mark.line + 1);
+    return make_error(where + ": syntax error: " + e.msg);
+  }
+}
+
+Result<Config> load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::filesystem::path p(path);
+  std::string base = p.parent_path().string();
+  if (base.empty()) base = ".";
+  return parse(ss.str(), path, base);
+}
+
+}  // namespace ddns::conf

@@ -1,0 +1,110 @@
+// Tests for the YAML config loader: defaults, values, and errors that name
+// the file, line and key.
+#include "conf/config.h"
+
+#include <gtest/gtest.h>
+
+namespace ddns::conf {
+namespace {
+
+TEST(Config, FullFile) {
+  auto c = parse(R"(server:
+  listen: ["127.0.0.1:5353", "[::1]:5353"]
+  threads: 4
+  identity: ns1.example.test
+  version: "ddns test"
+  chaos: false
+  round-robin: no
+  max-udp-size: 1400
+  tcp-idle-timeout: 500ms
+  tcp-max-clients: 20
+  data-dir: var
+  log-level: debug
+zones:
+  - name: example.test
+    file: zones/example.test.zone
+)",
+                 "ddnsd.yaml", "/etc/ddns");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->server.listen.size(), 2u);
+  EXPECT_EQ(c->server.listen[1], "[::1]:5353");
+  EXPECT_EQ(c->server.threads, 4u);
+  EXPECT_EQ(c->server.identity, "ns1.example.test");
+  EXPECT_EQ(c->server.version, "ddns test");
+  EXPECT_FALSE(c->server.chaos);
+  EXPECT_FALSE(c->server.round_robin);
+  EXPECT_EQ(c->server.max_udp_size, 1400);
+  EXPECT_EQ(c->server.tcp_idle_timeout_ms, 500u);
+  EXPECT_EQ(c->server.tcp_max_clients, 20u);
+  EXPECT_EQ(c->server.data_dir, "/etc/ddns/var");
+  EXPECT_EQ(c->server.log_level, "debug");
+  ASSERT_EQ(c->zones.size(), 1u);
+  EXPECT_EQ(c->zones[0].name, "example.test");
+  EXPECT_EQ(c->zones[0].file, "/etc/ddns/zones/example.test.zone");
+  EXPECT_EQ(c->zones[0].where, "ddnsd.yaml:14");
+}
+
+TEST(Config, Defaults) {
+  auto c = parse("", "x.yaml", "/d");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->server.threads, 0u);
+  EXPECT_EQ(c->server.tcp_idle_timeout_ms, 10000u);
+  EXPECT_TRUE(c->zones.empty());
+  EXPECT_EQ(c->server.data_dir, "/d");
+}
+
+TEST(Config, AbsolutePathsKept) {
+  auto c = parse("zones:\n  - {name: example.org, file: /z/example.org.zone}\n", "x.yaml", "/d");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->zones[0].file, "/z/example.org.zone");
+}
+
+void expect_error(const char* text, const std::string& want) {
+  auto c = parse(text, "ddnsd.yaml", "/d");
+  ASSERT_FALSE(c.ok()) << text;
+  EXPECT_EQ(c.error().message, want);
+}
+
+TEST(Config, Errors) {
+  expect_error("server:\n  listen: [\"127.0.0.1:53\"]\n  threads: 0\n",
+               "ddnsd.yaml:3: server.threads: must be a number between 1 and 64");
+  expect_error("server:\n  threads: lots\n",
+               "ddnsd.yaml:2: server.threads: must be a number between 1 and 64");
+  expect_error("server:\n  thread: 2\n", "ddnsd.yaml:2: server.thread: unknown key");
+  expect_error("keys:\n  - name: k\n", "ddnsd.yaml:1: keys: unknown key");
+  expect_error("server:\n  chaos: maybe\n", "ddnsd.yaml:2: server.chaos: must be true or false");
+  expect_error("server:\n  listen: 127.0.0.1\n",
+               "ddnsd.yaml:2: server.listen: '127.0.0.1': expected host:port");
+  expect_error("server:\n  listen: [\"::1:53\"]\n",
+               "ddnsd.yaml:2: server.listen: '::1:53': IPv6 addresses are written [addr]:port");
+  expect_error("server:\n  max-udp-size: 100\n",
+               "ddnsd.yaml:2: server.max-udp-size: must be a number between 512 and 65535");
+  expect_error("server:\n  log-level: loud\n",
+               "ddnsd.yaml:2: server.log-level: must be one of trace, debug, info, warn, error, "
+               "critical, off");
+  expect_error("zones:\n  - name: example.test\n", "ddnsd.yaml:2: zones[0].file: is required");
+  expect_error("zones:\n  - name: a.test\n    file: a\n    primary: x\n",
+               "ddnsd.yaml:4: zones[0].primary: unknown key");
+  expect_error("zones:\n  - {name: a.test, file: a}\n  - {name: A.test., file: b}\n",
+               "ddnsd.yaml:3: zones[1].name: zone 'A.test.' is configured twice");
+  auto syn = parse("server: [1, 2\n", "ddnsd.yaml", "/d");
+  ASSERT_FALSE(syn.ok());
+  EXPECT_EQ(syn.error().message.rfind("ddnsd.yaml:2: syntax error: ", 0), 0u);
+}
+
+TEST(Config, ListenSyntax) {
+  EXPECT_TRUE(check_listen("127.0.0.1:0").ok());
+  EXPECT_TRUE(check_listen("[::1]:5353").ok());
+  EXPECT_FALSE(check_listen("[::1]5353").ok());
+  EXPECT_FALSE(check_listen("127.0.0.1:70000").ok());
+  EXPECT_FALSE(check_listen(":53").ok());
+}
+
+TEST(Config, MissingFile) {
+  auto c = load_file("/nonexistent/ddnsd.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("/nonexistent/ddnsd.yaml: cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ddns::conf

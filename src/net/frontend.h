@@ -1,0 +1,89 @@
+// The DNS network front end: UDP worker threads (one SO_REUSEPORT socket per
+// listen address each, recvmmsg/sendmmsg batches) and TCP event loops
+// (RFC 7766 framing, pipelining, idle timeout, connection limit). It knows
+// nothing about DNS beyond framing: each thread calls its own QueryHandler.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "base/result.h"
+#include "net/endpoint.h"
+
+namespace ddns::net {
+
+enum class Transport : uint8_t { Udp, Tcp };
+
+// Turns one query into one response. Each thread gets its own instance and
+// is the only caller, so an implementation may keep per-thread state (a
+// snapshot reader, a round-robin counter) without locks.
+class QueryHandler {
+ public:
+  virtual ~QueryHandler() = default;
+  // Writes the response into out[0..cap) and returns its size, or 0 to send
+  // nothing. Must not throw; `query` is untrusted bytes.
+  virtual size_t handle(std::span<const uint8_t> query, Transport transport, uint8_t* out,
+                        size_t cap) = 0;
+};
+
+using HandlerFactory = std::function<std::unique_ptr<QueryHandler>()>;
+
+struct FrontendOptions {
+  std::vector<Endpoint> listen;          // port 0 = pick one (same for UDP and TCP)
+  unsigned udp_threads = 1;
+  unsigned tcp_threads = 1;
+  size_t udp_batch = 64;                 // messages per recvmmsg/sendmmsg
+  size_t udp_recv_size = 8192;           // larger datagrams are dropped
+  size_t udp_response_cap = 1232;        // response buffer per UDP message
+  uint32_t tcp_idle_timeout_ms = 10000;  // RFC 7766 §6.2.3
+  uint32_t tcp_max_clients = 1000;       // over this, new connections are closed at once
+  size_t tcp_max_pending = 256 * 1024;   // unsent bytes before a connection stops being read
+};
+
+struct FrontendStats {
+  uint64_t udp_received = 0, udp_sent = 0, udp_dropped = 0;
+  uint64_t tcp_accepted = 0, tcp_refused = 0, tcp_queries = 0, tcp_timed_out = 0;
+};
+
+class Frontend {
+ public:
+  Frontend(FrontendOptions opts, HandlerFactory factory);
+  ~Frontend();
+  Frontend(const Frontend&) = delete;
+  Frontend& operator=(const Frontend&) = delete;
+
+  // Creates and binds every socket (all threads' sockets, so a bind error is
+  // reported before anything serves). Resolves port 0.
+  Result<void> open();
+  // The listen addresses with their actual ports, in FrontendOptions order.
+  const std::vector<Endpoint>& bound() const { return bound_; }
+  // Starts the threads (after open()).
+  void start();
+  // Stops and joins every thread; closes the sockets. Idempotent.
+  void stop();
+
+  FrontendStats stats() const;
+  // Open TCP connections right now.
+  uint32_t tcp_clients() const { return tcp_clients_.load(std::memory_order_relaxed); }
+
+  struct UdpWorker;
+  struct TcpLoop;
+
+ private:
+  FrontendOptions opts_;
+  HandlerFactory factory_;
+  std::vector<Endpoint> bound_;
+  std::vector<std::unique_ptr<UdpWorker>> udp_;
+  std::vector<std::unique_ptr<TcpLoop>> tcp_;
+  std::vector<std::thread> threads_;
+  std::atomic<uint32_t> tcp_clients_{0};
+  bool started_ = false;
+};
+
+}  // namespace ddns::net

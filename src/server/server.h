@@ -1,0 +1,72 @@
+// ddnsd's composition root: config -> zones loaded and checked -> zone
+// snapshot published to the network workers -> listeners; SIGHUP reloads
+// changed zone files, SIGTERM/SIGINT stop.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auth/answer.h"
+#include "base/result.h"
+#include "conf/config.h"
+#include "net/frontend.h"
+#include "net/snapshot.h"
+#include "zone/zone.h"
+
+namespace ddns::server {
+
+struct ReloadReport {
+  size_t reloaded = 0;   // zones whose new file was loaded
+  size_t failed = 0;     // zones whose new file had errors (old data kept)
+  size_t unchanged = 0;
+};
+
+class Server {
+ public:
+  explicit Server(conf::Config cfg);
+  ~Server();
+
+  // Loads every configured zone (any zone with errors refuses the start,
+  // with its errors logged), opens every listener and starts the threads.
+  Result<void> start();
+  // Re-reads zone files whose mtime, size or inode changed and publishes a
+  // new snapshot; a file with errors keeps its old data. Queries in flight
+  // keep the snapshot they hold: nothing is dropped.
+  ReloadReport reload();
+  void stop();
+
+  // Listening addresses with their actual ports.
+  const std::vector<net::Endpoint>& listening() const;
+  std::shared_ptr<const zone::ZoneSet> zones() const { return published_->load(); }
+  net::FrontendStats stats() const;
+
+ private:
+  struct ZoneSlot {
+    conf::ZoneConfig cfg;
+    std::shared_ptr<const zone::Zone> zone;
+    // File identity when last read (loaded or refused), to skip unchanged files.
+    struct timespec mtime {};
+    off_t size = -1;
+    ino_t inode = 0;
+  };
+  Result<std::shared_ptr<const zone::Zone>> load(ZoneSlot& slot, bool initial);
+
+  conf::Config cfg_;
+  auth::Options auth_opts_;
+  std::vector<ZoneSlot> slots_;
+  std::unique_ptr<net::Published<zone::ZoneSet>> published_;
+  std::unique_ptr<net::Frontend> frontend_;
+};
+
+// Sets up spdlog on stderr at `level` (see conf::valid_log_level).
+void setup_logging(const std::string& level);
+
+// Runs ddnsd until SIGTERM/SIGINT: blocks the signals (before any thread
+// starts, so only this thread receives them), starts, reloads on SIGHUP.
+// Returns the process exit status (0 clean stop, 1 failed start).
+int run(const conf::Config& cfg);
+
+}  // namespace ddns::server
