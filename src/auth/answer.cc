@@ -40,6 +40,38 @@ inline void put16(uint8_t* p, uint16_t v) {
   p[1] = uint8_t(v);
 }
 
+// Lowercases the ASCII letters of each octet lane (length octets and
+// non-letters are unchanged; octets >= 0x80 too).
+inline uint64_t lower_lanes(uint64_t x) {
+  constexpr uint64_t k7f = 0x7F7F7F7F7F7F7F7FULL, k80 = 0x8080808080808080ULL;
+  const uint64_t h = x & k7f;
+  const uint64_t ge_a = h + 0x3F3F3F3F3F3F3F3FULL;  // bit 7 set when >= 'A'
+  const uint64_t gt_z = h + 0x2525252525252525ULL;  // bit 7 set when > 'Z'
+  return x | (((ge_a & ~gt_z & ~x) & k80) >> 2);
+}
+inline uint64_t load_n(const uint8_t* p, size_t n) {
+  uint64_t v = 0;
+  std::memcpy(&v, p, n);  // n is 4 or 8: inlined as one load
+  return v;
+}
+// Case-insensitive equality of two labels' octets (RFC 4343), a word at a
+// time; the tail is one overlapping word so nothing past `l` is read.
+inline bool label_eq(const uint8_t* a, const uint8_t* b, size_t l) {
+  if (l >= 8) {
+    size_t i = 0;
+    for (; i + 8 < l; i += 8)
+      if (lower_lanes(load_n(a + i, 8)) != lower_lanes(load_n(b + i, 8))) return false;
+    return lower_lanes(load_n(a + l - 8, 8)) == lower_lanes(load_n(b + l - 8, 8));
+  }
+  if (l >= 4) {
+    return lower_lanes(load_n(a, 4)) == lower_lanes(load_n(b, 4)) &&
+           lower_lanes(load_n(a + l - 4, 4)) == lower_lanes(load_n(b + l - 4, 4));
+  }
+  for (size_t k = 0; k < l; ++k)
+    if (lower(a[k]) != lower(b[k])) return false;
+  return true;
+}
+
 enum class Sec : uint8_t { Answer = 0, Authority = 1, Additional = 2 };
 
 // One RRset to write. `owner` null means "the question name" (written as a
@@ -102,6 +134,22 @@ class Encoder {
       const size_t off = start + offs[i];
       if (off >= 0x4000) break;
       ent_[nent_++] = {uint16_t(off), uint8_t(total - offs[i])};
+    }
+    return true;
+  }
+
+  // The question name, first in the packet: written as is (case kept),
+  // with a compression entry per suffix from the already split `qn`, so
+  // there is nothing to search and no label walk. Same result as name().
+  bool question(const uint8_t* w, const LowerName& qn) {
+    if (limit_ - pos_ < qn.len) return false;
+    const size_t start = pos_;
+    std::memcpy(buf_ + pos_, w, qn.len);
+    pos_ += qn.len;
+    for (size_t i = 0; i < qn.labels && nent_ < kMaxCompress; ++i) {
+      const size_t off = start + qn.offsets[i];
+      if (off >= 0x4000) break;
+      ent_[nent_++] = {uint16_t(off), uint8_t(qn.len - qn.offsets[i])};
     }
     return true;
   }
@@ -212,10 +260,7 @@ class Encoder {
       }
       if (l != *w) return false;
       if (l == 0) return true;
-      if (std::memcmp(buf_ + p + 1, w + 1, l) != 0) {
-        for (size_t k = 1; k <= l; ++k)
-          if (lower(buf_[p + k]) != lower(w[k])) return false;
-      }
+      if (!label_eq(buf_ + p + 1, w + 1, l)) return false;
       p += size_t(l) + 1;
       w += size_t(l) + 1;
     }
@@ -631,7 +676,7 @@ size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const ui
   Encoder enc(out, limit - opt_room);
   uint8_t hdr[wire::kHeaderSize] = {};
   enc.raw(hdr, sizeof(hdr));
-  enc.name(q.qname);  // case kept; entries make later names point here
+  enc.question(q.qname, qn);  // case kept; entries make later names point here
   enc.u16(q.qtype);
   enc.u16(q.qclass);
   uint16_t counts[3] = {0, 0, 0};

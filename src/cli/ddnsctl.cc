@@ -39,7 +39,7 @@ int load_zone(const std::string& origin, const std::string& path) {
     std::cerr << "bad zone origin '" << origin << "': " << o.error().message << '\n';
     return 1;
   }
-  ddns::zone::LoadedZone z = ddns::zone::load_zone_file(path, *o);
+  ddns::zone::LoadedTree z = ddns::zone::load_zone_tree(path, *o);
   for (const auto& d : z.warnings) std::cerr << d.to_string() << '\n';
   for (const auto& d : z.errors) std::cerr << d.to_string() << '\n';
   std::string shown = o->to_text();
@@ -48,15 +48,8 @@ int load_zone(const std::string& origin, const std::string& path) {
     std::cerr << "zone " << shown << "/IN: not loaded due to errors.\n";
     return 1;
   }
-  size_t n = z.records.size();
-  auto zone = ddns::zone::Zone::build(*o, std::move(z.records));
-  if (!zone) {
-    std::cerr << path << ": " << zone.error().message << '\n';
-    std::cerr << "zone " << shown << "/IN: not loaded due to errors.\n";
-    return 1;
-  }
-  std::cout << "OK: " << shown << " loaded serial " << (*zone)->serial() << " (" << n
-            << " records, zone tree " << (*zone)->memory_usage() / (1024 * 1024) << " MiB)\n";
+  std::cout << "OK: " << shown << " loaded serial " << z.zone->serial() << " (" << z.records
+            << " records, zone tree " << z.zone->memory_usage() / (1024 * 1024) << " MiB)\n";
   return 0;
 }
 

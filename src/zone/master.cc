@@ -345,8 +345,9 @@ std::string unescape(std::string_view t) {
 
 class Reader {
  public:
-  Reader(const wire::Name& origin, const ParseOptions& opts, ParseResult& res)
-      : opts_(opts), res_(res), origin_(origin) {}
+  Reader(const wire::Name& origin, const ParseOptions& opts, ParseResult& res,
+         RecordStore* store = nullptr)
+      : opts_(opts), res_(res), store_(store), origin_(origin) {}
 
   void run_file(const std::string& path) {
     SourceFile src;
@@ -383,7 +384,13 @@ class Reader {
   void reserve_for(size_t bytes) {
     size_t guess = bytes / 20;
     if (guess > 16) {
-      res_.records.reserve(guess);
+      if (store_) {
+        store_->recs.reserve(store_->recs.size() + guess);
+        store_->owners.reserve(store_->owners.size() + guess / 2);
+        store_->rdata.reserve(store_->rdata.size() + guess * 8);
+      } else {
+        res_.records.reserve(guess);
+      }
       res_.where.reserve(guess);
     }
   }
@@ -552,7 +559,14 @@ class Reader {
       error(file, line, "no TTL specified");
       return;
     }
-    res_.records.push_back(wire::RR{owner, *type, opts_.rclass, use_ttl, std::move(*rd)});
+    if (store_) {
+      if (!store_->add(owner, *type, opts_.rclass, use_ttl, *rd)) {
+        error(file, line, "rdata too long");
+        return;
+      }
+    } else {
+      res_.records.push_back(wire::RR{owner, *type, opts_.rclass, use_ttl, std::move(*rd)});
+    }
     res_.where.push_back(SourceLine{file, uint32_t(line)});
   }
 
@@ -811,6 +825,7 @@ class Reader {
 
   const ParseOptions& opts_;
   ParseResult& res_;
+  RecordStore* store_;
   wire::Name origin_;
   uint64_t origin_gen_ = 0;
   wire::Name owner_;
@@ -835,6 +850,38 @@ ParseResult parse_master_file(const std::string& path, const wire::Name& origin,
   Reader r(origin, opts, res);
   r.run_file(path);
   return res;
+}
+
+ParseResult parse_master_file(const std::string& path, const wire::Name& origin,
+                              RecordStore& out, const ParseOptions& opts) {
+  ParseResult res;
+  Reader r(origin, opts, res, &out);
+  r.run_file(path);
+  return res;
+}
+
+bool RecordStore::add(const wire::Name& owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+                      std::span<const uint8_t> rd) {
+  if (rd.size() > 0xFFFF || rdata.size() + rd.size() > 0xFFFFFFFFu) return false;
+  if (owners.empty() || owners.back().wire_size() != owner.wire_size() ||
+      std::memcmp(owners.back().wire().data(), owner.wire().data(), owner.wire_size()) != 0) {
+    owners.push_back(owner);
+  }
+  recs.push_back(Rec{uint32_t(owners.size() - 1), uint32_t(rdata.size()), ttl, type, rclass,
+                     uint16_t(rd.size())});
+  rdata.insert(rdata.end(), rd.begin(), rd.end());
+  return true;
+}
+
+std::vector<wire::RR> RecordStore::to_rrs() const {
+  std::vector<wire::RR> out;
+  out.reserve(recs.size());
+  for (size_t i = 0; i < recs.size(); ++i) {
+    auto rd = rdata_of(i);
+    out.push_back(wire::RR{owner(i), recs[i].type, recs[i].rclass, recs[i].ttl,
+                           wire::Bytes(rd.begin(), rd.end())});
+  }
+  return out;
 }
 
 ParseResult parse_master_text(std::string_view text, std::string file_label,

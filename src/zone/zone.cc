@@ -3,6 +3,8 @@
 // in one arena, and the set of served zones.
 #include "zone/zone.h"
 
+#include "zone/master.h"
+
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -22,6 +24,20 @@ inline uint64_t load8(const uint8_t* p) {
   uint64_t v;
   std::memcpy(&v, p, 8);
   return v;
+}
+
+// Equality of two short byte strings (names) without a libc call: whole
+// words, the tail as one overlapping word.
+inline bool same_bytes(const uint8_t* a, const uint8_t* b, size_t n) {
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 < n; i += 8)
+      if (load8(a + i) != load8(b + i)) return false;
+    return load8(a + n - 8) == load8(b + n - 8);
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 
 inline uint16_t get16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
@@ -61,6 +77,47 @@ size_t next_pow2(size_t n) {
   return p;
 }
 
+// Record sources for Zone::build_from: the plain vector, or the parser's
+// compact store. release() frees what a record holds once it is copied.
+struct RRVecSource {
+  std::vector<wire::RR>& v;
+  size_t size() const { return v.size(); }
+  std::span<const uint8_t> owner_wire(size_t i) const { return v[i].owner.wire(); }
+  const wire::Name& owner(size_t i) const { return v[i].owner; }
+  uint16_t type(size_t i) const { return v[i].type; }
+  uint32_t ttl(size_t i) const { return v[i].ttl; }
+  std::span<const uint8_t> rdata(size_t i) const { return v[i].rdata; }
+  std::string owner_text(size_t i, std::span<const uint8_t>) const { return v[i].owner.to_text(); }
+  void release(size_t i) { wire::Bytes().swap(v[i].rdata); }
+  void release_owners() {}
+  void release_all() { std::vector<wire::RR>().swap(v); }
+};
+
+struct StoreSource {
+  RecordStore& s;
+  size_t size() const { return s.recs.size(); }
+  std::span<const uint8_t> owner_wire(size_t i) const { return s.owner(i).wire(); }
+  const wire::Name& owner(size_t i) const { return s.owner(i); }
+  uint16_t type(size_t i) const { return s.recs[i].type; }
+  uint32_t ttl(size_t i) const { return s.recs[i].ttl; }
+  std::span<const uint8_t> rdata(size_t i) const { return s.rdata_of(i); }
+  // After the owners are released: the node's (lowercased) name.
+  std::string owner_text(size_t i, std::span<const uint8_t> node_wire) const {
+    if (!s.owners.empty()) return s.owner(i).to_text();
+    auto n = wire::Name::from_wire(node_wire);
+    return n ? n->to_text() : std::string("?");
+  }
+  void release(size_t) {}
+  // Owners are only needed to map records to nodes: dropping them before
+  // the arenas fill keeps a big load's peak down.
+  void release_owners() { std::vector<wire::Name>().swap(s.owners); }
+  void release_all() {
+    std::vector<RecordStore::Rec>().swap(s.recs);
+    std::vector<uint8_t>().swap(s.rdata);
+    std::vector<wire::Name>().swap(s.owners);
+  }
+};
+
 }  // namespace
 
 uint64_t name_hash(const uint8_t* p, size_t len) {
@@ -71,8 +128,15 @@ uint64_t name_hash(const uint8_t* p, size_t len) {
     h ^= h >> 32;
   }
   if (i < len) {
+    // The tail as the low octets of a word (as a memcpy into zero would
+    // give on little endian), read without a libc call.
+    const size_t r = len - i;
     uint64_t t = 0;
-    std::memcpy(&t, p + i, len - i);
+    if (len >= 8) {
+      t = load8(p + len - 8) >> (8 * (8 - r));
+    } else {
+      for (size_t k = 0; k < r; ++k) t |= uint64_t(p[i + k]) << (8 * k);
+    }
     h = (h ^ t) * 0xc4ceb9fe1a85ec53ULL;
   }
   h ^= h >> 29;
@@ -99,7 +163,15 @@ void LowerName::assign(const uint8_t* w, size_t n) {
     v = lower8(v);
     std::memcpy(wire + i, &v, 8);
   }
-  for (; i < n; ++i) wire[i] = kLower.t[w[i]];
+  if (i < n && n >= 8) {
+    // The tail as one overlapping word: lowercasing is idempotent.
+    uint64_t v;
+    std::memcpy(&v, w + n - 8, 8);
+    v = lower8(v);
+    std::memcpy(wire + n - 8, &v, 8);
+  } else {
+    for (; i < n; ++i) wire[i] = kLower.t[w[i]];
+  }
   len = uint8_t(n);
   size_t pos = 0, k = 0;
   while (pos < n && wire[pos] != 0) {
@@ -124,7 +196,7 @@ NodeId Zone::find(const uint8_t* lw, size_t len, uint64_t h) const {
     if ((e >> 32) == tag) {
       NodeId id = NodeId(e & 0xFFFFFFFFu) - 1;
       const Node& n = nodes_[id];
-      if (n.name_len == len && std::memcmp(names_.data() + n.name_off, lw, len) == 0) return id;
+      if (n.name_len == len && same_bytes(names_.data() + n.name_off, lw, len)) return id;
     }
   }
 }
@@ -200,8 +272,8 @@ size_t Zone::memory_usage() const {
          targets_.capacity() * sizeof(NodeId) + table_.capacity() * sizeof(uint64_t);
 }
 
-Result<std::shared_ptr<const Zone>> Zone::build(const wire::Name& origin,
-                                                std::vector<wire::RR> records) {
+template <class Recs>
+Result<std::shared_ptr<const Zone>> Zone::build_from(const wire::Name& origin, Recs& records) {
   std::shared_ptr<Zone> z(new Zone());
   z->origin_ = origin.lowercased();
   const auto ow = z->origin_.wire();
@@ -227,10 +299,10 @@ Result<std::shared_ptr<const Zone>> Zone::build(const wire::Name& origin,
   size_t last_n = 0;
   NodeId last_id = kNoNode;
   for (size_t r = 0; r < records.size(); ++r) {
-    const auto w = records[r].owner.wire();
+    const auto w = records.owner_wire(r);
     const size_t n = w.size();
     if (n == last_n && std::memcmp(w.data(), last_w, n) == 0 &&
-        records[r].type != uint16_t(wire::RRType::SOA)) {
+        records.type(r) != uint16_t(wire::RRType::SOA)) {
       rec_node[r] = last_id;
       continue;
     }
@@ -241,11 +313,11 @@ Result<std::shared_ptr<const Zone>> Zone::build(const wire::Name& origin,
     if (n < olen || std::memcmp(buf + n - olen, ow.data(), olen) != 0 ||
         (n > olen && std::find(offs, offs + labels + 1, uint8_t(n - olen)) == offs + labels + 1)) {
       return make_error("zone " + origin.to_text() + ": record owner " +
-                        records[r].owner.to_text() + " is outside the zone");
+                        records.owner(r).to_text() + " is outside the zone");
     }
-    if (records[r].type == uint16_t(wire::RRType::SOA) && n != olen) {
+    if (records.type(r) == uint16_t(wire::RRType::SOA) && n != olen) {
       return make_error("zone " + origin.to_text() + ": SOA record not at the apex: " +
-                        records[r].owner.to_text());
+                        records.owner(r).to_text());
     }
     NodeId id = z->find(buf, n);
     if (id == kNoNode) {
@@ -267,6 +339,7 @@ Result<std::shared_ptr<const Zone>> Zone::build(const wire::Name& origin,
     last_id = id;
   }
 
+  records.release_owners();
   const size_t nn = z->nodes_.size();
 
   // Pass 2: bucket records by node (stable, so input order is kept).
@@ -281,7 +354,7 @@ Result<std::shared_ptr<const Zone>> Zone::build(const wire::Name& origin,
   std::vector<NodeId>().swap(rec_node);
 
   size_t rdata_bytes = 0;
-  for (const auto& rr : records) rdata_bytes += rr.rdata.size() + 2;
+  for (size_t r = 0; r < records.size(); ++r) rdata_bytes += records.rdata(r).size() + 2;
   z->rdata_.reserve(rdata_bytes);
   z->rrsets_.reserve(records.size() / 2 + 16);
 
@@ -295,36 +368,41 @@ Result<std::shared_ptr<const Zone>> Zone::build(const wire::Name& origin,
     // Stable insertion sort by type: nodes hold a handful of records, and
     // std::stable_sort would allocate a buffer per node.
     if (e - b > 32) {
-      std::stable_sort(b, e, [&](uint32_t x, uint32_t y) { return records[x].type < records[y].type; });
+      std::stable_sort(b, e, [&](uint32_t x, uint32_t y) { return records.type(x) < records.type(y); });
     }
     for (uint32_t* i = b + 1; i < e; ++i) {
       const uint32_t v = *i;
-      const uint16_t t = records[v].type;
+      const uint16_t t = records.type(v);
       uint32_t* j = i;
-      for (; j > b && records[*(j - 1)].type > t; --j) *j = *(j - 1);
+      for (; j > b && records.type(*(j - 1)) > t; --j) *j = *(j - 1);
       *j = v;
     }
     for (uint32_t* g = b; g < e;) {
-      const uint16_t type = records[*g].type;
+      const uint16_t type = records.type(*g);
       uint32_t* ge = g;
-      while (ge < e && records[*ge].type == type) ++ge;
+      while (ge < e && records.type(*ge) == type) ++ge;
       // RFC 2181 §5: an RRset is a set; Knot keeps it sorted by rdata and
       // takes the TTL of the last record loaded.
       group.assign(g, ge);
-      const uint32_t ttl = records[*(ge - 1)].ttl;
+      const uint32_t ttl = records.ttl(*(ge - 1));
       std::sort(group.begin(), group.end(), [&](uint32_t x, uint32_t y) {
-        const auto& a = records[x].rdata;
-        const auto& c = records[y].rdata;
+        const auto& a = records.rdata(x);
+        const auto& c = records.rdata(y);
         size_t m = std::min(a.size(), c.size());
         int cmp = m ? std::memcmp(a.data(), c.data(), m) : 0;
         return cmp != 0 ? cmp < 0 : a.size() < c.size();
       });
       group.erase(std::unique(group.begin(), group.end(),
-                              [&](uint32_t x, uint32_t y) { return records[x].rdata == records[y].rdata; }),
+                              [&](uint32_t x, uint32_t y) {
+                                const auto a = records.rdata(x);
+                                const auto c = records.rdata(y);
+                                return a.size() == c.size() &&
+                                       (a.empty() || std::memcmp(a.data(), c.data(), a.size()) == 0);
+                              }),
                   group.end());
       if (group.size() > 0xFFFF) {
         return make_error("zone " + origin.to_text() + ": RRset too large at " +
-                          records[*g].owner.to_text());
+                          records.owner_text(*g, z->node_name(id)));
       }
       RRset s{};
       s.type = type;
@@ -333,15 +411,15 @@ Result<std::shared_ptr<const Zone>> Zone::build(const wire::Name& origin,
       s.data_off = uint32_t(z->rdata_.size());
       s.target_off = UINT32_MAX;
       for (uint32_t r : group) {
-        auto& rd = records[r].rdata;
+        const auto rd = records.rdata(r);
         if (rd.size() > 0xFFFF) {
           return make_error("zone " + origin.to_text() + ": rdata too long at " +
-                            records[r].owner.to_text());
+                            records.owner_text(r, z->node_name(id)));
         }
         z->rdata_.push_back(uint8_t(rd.size() >> 8));
         z->rdata_.push_back(uint8_t(rd.size()));
         z->rdata_.insert(z->rdata_.end(), rd.begin(), rd.end());
-        wire::Bytes().swap(rd);  // keeps the peak memory of a big load down
+        records.release(r);  // keeps the peak memory of a big load down
       }
       z->record_count_ += group.size();
       switch (wire::RRType(type)) {
@@ -376,7 +454,7 @@ Result<std::shared_ptr<const Zone>> Zone::build(const wire::Name& origin,
     nd.rrset_count = uint16_t(z->rrsets_.size() - nd.rrset_begin);
     if (nd.rrset_count == 0) nd.flags |= kEmpty;
   }
-  std::vector<wire::RR>().swap(records);
+  records.release_all();
   std::vector<uint32_t>().swap(order);
   std::vector<uint32_t>().swap(start);
   if (!have_soa) return make_error("zone " + origin.to_text() + ": no SOA record at the apex");
@@ -416,6 +494,17 @@ Result<std::shared_ptr<const Zone>> Zone::build(const wire::Name& origin,
   z->rrsets_.shrink_to_fit();
   z->names_.shrink_to_fit();
   return std::shared_ptr<const Zone>(std::move(z));
+}
+
+Result<std::shared_ptr<const Zone>> Zone::build(const wire::Name& origin,
+                                                std::vector<wire::RR> records) {
+  RRVecSource src{records};
+  return build_from(origin, src);
+}
+
+Result<std::shared_ptr<const Zone>> Zone::build(const wire::Name& origin, RecordStore&& records) {
+  StoreSource src{records};
+  return build_from(origin, src);
 }
 
 std::vector<wire::RR> Zone::records() const {
@@ -500,7 +589,7 @@ const Zone* ZoneSet::find(const LowerName& name, size_t from) const {
       if (zl > name.labels || name.labels - zl < from || (best && zl <= best_labels)) continue;
       auto ow = z->origin().wire();
       const size_t i = name.labels - zl;
-      if (ow.size() == name.suffix_len(i) && std::memcmp(ow.data(), name.suffix(i), ow.size()) == 0) {
+      if (ow.size() == name.suffix_len(i) && same_bytes(ow.data(), name.suffix(i), ow.size())) {
         best = z.get();
         best_labels = zl;
       }
@@ -517,7 +606,7 @@ const Zone* ZoneSet::find(const LowerName& name, size_t from) const {
     for (size_t k = h & mask; table_[k] != 0; k = (k + 1) & mask) {
       const Zone* z = zones_[table_[k] - 1].get();
       auto ow = z->origin().wire();
-      if (ow.size() == sl && std::memcmp(ow.data(), s, sl) == 0) return z;
+      if (ow.size() == sl && same_bytes(ow.data(), s, sl)) return z;
     }
   }
   return nullptr;

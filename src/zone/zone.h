@@ -15,6 +15,8 @@
 
 namespace ddns::zone {
 
+struct RecordStore;  // zone/master.h
+
 using NodeId = uint32_t;
 inline constexpr NodeId kNoNode = 0xFFFFFFFFu;
 
@@ -81,6 +83,10 @@ class Zone {
   // the last record given (as Knot DNS does for zone-file order).
   static Result<std::shared_ptr<const Zone>> build(const wire::Name& origin,
                                                    std::vector<wire::RR> records);
+  // Same from the parser's compact store (the large-zone load path); the
+  // store is emptied as it is consumed.
+  static Result<std::shared_ptr<const Zone>> build(const wire::Name& origin,
+                                                   RecordStore&& records);
   const wire::Name& origin() const { return origin_; }
   uint32_t serial() const { return serial_; }
   size_t record_count() const { return record_count_; }
@@ -114,6 +120,8 @@ class Zone {
 
  private:
   Zone() = default;
+  template <class Recs>
+  static Result<std::shared_ptr<const Zone>> build_from(const wire::Name& origin, Recs& records);
   struct RRset {
     uint16_t type;
     uint16_t count;
