@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string>
 
+#include "tsig/keyfile.h"
 #include "wire/name.h"
 #include "zone/check.h"
 #include "zone/master.h"
@@ -53,6 +54,29 @@ int load_zone(const std::string& origin, const std::string& path) {
   return 0;
 }
 
+// keygen: a new TSIG key as a BIND key file (as tsig-keygen prints it).
+int keygen(const std::string& name, const std::string& alg_text) {
+  auto alg = ddns::tsig::algorithm_from_text(alg_text);
+  if (!alg) {
+    std::cerr << "unknown algorithm '" << alg_text << "' (hmac-sha256, hmac-sha512, ...)\n";
+    return 1;
+  }
+  std::string t = name;
+  if (t.empty() || t.back() != '.') t += '.';
+  auto n = ddns::wire::Name::from_text(t);
+  if (!n) {
+    std::cerr << "bad key name '" << name << "': " << n.error().message << '\n';
+    return 1;
+  }
+  auto key = ddns::tsig::generate_key(*n, *alg);
+  if (!key) {
+    std::cerr << "keygen: " << key.error().message << '\n';
+    return 1;
+  }
+  std::cout << ddns::tsig::to_bind_keyfile(*key);
+  return std::cout.good() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,7 +96,13 @@ int main(int argc, char** argv) {
   print->add_option("origin", origin, "Zone origin, e.g. example.test")->required();
   print->add_option("file", file, "Master file")->required();
 
+  std::string key_name, alg = "hmac-sha256";
+  auto* kg = app.add_subcommand("keygen", "Print a new TSIG key as a BIND key file");
+  kg->add_option("name", key_name, "Key name, e.g. host1.example.test")->required();
+  kg->add_option("-a,--algorithm", alg, "hmac-sha256 (default), hmac-sha512, hmac-sha1, ...");
+
   CLI11_PARSE(app, argc, argv);
+  if (kg->parsed()) return keygen(key_name, alg);
 
   if (check->parsed()) {
     if (tree) return load_zone(origin, file);

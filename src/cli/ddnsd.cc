@@ -38,13 +38,18 @@ int main(int argc, char** argv) {
       "  ddnsd --check-zone example.test example.test.zone\n"
       "Signals: SIGHUP reloads changed zone files; SIGTERM/SIGINT stop.");
   std::string config_path, log_level, origin;
-  std::vector<std::string> listen, zones, check;
+  std::vector<std::string> listen, zones, check, key_files, allow_update;
+  std::string data_dir;
   unsigned threads = 0;
   bool version = false;
   app.add_option("-c,--config", config_path, "YAML configuration file")->check(CLI::ExistingFile);
   app.add_option("-l,--listen", listen,
                  "address to serve on, repeatable: 127.0.0.1:5353 or [::1]:5353 (port 0 = any)");
   app.add_option("-z,--zone", zones, "zone to serve, repeatable: ORIGIN=FILE");
+  app.add_option("--data-dir", data_dir, "directory of the store (ddns.db); needed for updates");
+  app.add_option("--key", key_files, "BIND key file with TSIG keys, repeatable");
+  app.add_option("--allow-update", allow_update,
+                 "let a key update a zone, repeatable: ZONE=KEYNAME (grant KEYNAME subdomain ZONE ANY)");
   app.add_option("-t,--threads", threads, "UDP worker threads (default: one per core)")
       ->check(CLI::Range(1, 64));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off");
@@ -96,6 +101,30 @@ int main(int argc, char** argv) {
     zc.where = "--zone";
     cfg.zones.push_back(std::move(zc));
   }
+  for (const auto& k : key_files) cfg.keys.push_back(k);
+  for (const auto& a : allow_update) {
+    size_t eq = a.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == a.size()) {
+      std::cerr << "ddnsd: --allow-update '" << a << "': expected ZONE=KEYNAME\n";
+      return 1;
+    }
+    std::string zname = a.substr(0, eq), key = a.substr(eq + 1);
+    auto norm = [](std::string s) {
+      for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+      if (s.size() > 1 && s.back() == '.') s.pop_back();
+      return s;
+    };
+    bool found = false;
+    for (auto& zc : cfg.zones) {
+      if (norm(zc.name) != norm(zname)) continue;
+      zc.update_policy.push_back("grant " + key + " subdomain " + norm(zname) + ". ANY");
+      found = true;
+    }
+    if (!found) {
+      std::cerr << "ddnsd: --allow-update '" << a << "': no zone " << zname << " configured\n";
+      return 1;
+    }
+  }
   if (config_path.empty() && cfg.zones.empty()) {
     std::cerr << "ddnsd: nothing to serve: give --config FILE or --zone ORIGIN=FILE (see --help)\n";
     return 1;
@@ -109,6 +138,7 @@ int main(int argc, char** argv) {
     cfg.server.log_level = log_level;
   }
   if (config_path.empty()) cfg.server.data_dir.clear();  // quick use: nothing written
+  if (!data_dir.empty()) cfg.server.data_dir = data_dir;
   if (auto r = ddns::conf::validate(cfg); !r) {
     std::cerr << "ddnsd: " << r.error().message << "\n";
     return 1;

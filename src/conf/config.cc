@@ -2,6 +2,8 @@
 // section so unknown keys and bad values are reported with file:line: key.
 #include "conf/config.h"
 
+#include "zone/serial.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -82,6 +84,11 @@ class Walker {
     if (p.is_relative() && !base_.empty()) p = std::filesystem::path(base_) / p;
     return p.lexically_normal().string();
   }
+  std::string resolve(const std::string& s) const {
+    std::filesystem::path p(s);
+    if (p.is_relative() && !base_.empty()) p = std::filesystem::path(base_) / p;
+    return p.lexically_normal().string();
+  }
   void require_map(const YAML::Node& n, const std::string& key) const {
     if (!n.IsMap()) fail(n, key, "must be a mapping of keys");
   }
@@ -136,6 +143,19 @@ class Walker {
     }
   }
 
+  // A single string or a list of strings.
+  std::vector<std::string> strings(const YAML::Node& n, const std::string& key) const {
+    std::vector<std::string> out;
+    if (n.IsScalar()) {
+      out.push_back(n.Scalar());
+    } else if (n.IsSequence()) {
+      for (const auto& e : n) out.push_back(scalar(e, key));
+    } else {
+      fail(n, key, "must be a string or a list of strings");
+    }
+    return out;
+  }
+
   void zones(const YAML::Node& n, std::vector<ZoneConfig>& out) const {
     if (!n.IsSequence()) fail(n, "zones", "must be a list of {name, file}");
     size_t i = 0;
@@ -151,6 +171,12 @@ class Walker {
           zc.name = string(kv.second, key, false);
         } else if (k == "file") {
           zc.file = path(kv.second, key);
+        } else if (k == "update-policy") {
+          zc.update_policy = strings(kv.second, key);
+        } else if (k == "serial-policy") {
+          zc.serial_policy = string(kv.second, key, false);
+          if (!zone::serial_policy_from_text(zc.serial_policy))
+            fail(kv.second, key, "must be increment, unixtime or dateserial");
         } else {
           fail(kv.first, key, "unknown key");
         }
@@ -173,6 +199,8 @@ class Walker {
         server(kv.second, c.server);
       } else if (k == "zones") {
         zones(kv.second, c.zones);
+      } else if (k == "keys") {
+        for (const auto& f : strings(kv.second, k)) c.keys.push_back(resolve(f));
       } else {
         // keys:, acl:, remotes:, policy: arrive with updates and transfers.
         fail(kv.first, k, "unknown key");

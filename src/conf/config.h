@@ -15,6 +15,10 @@ struct ZoneConfig {
   std::string name;   // origin as written ("example.test" or "example.test.")
   std::string file;   // master file, resolved against the config directory
   std::string where;  // "ddnsd.yaml:12" for later messages about this zone
+  // RFC 2136 update rules (update::Policy text, one rule each); empty =
+  // every UPDATE is REFUSED. Parsed and checked by the server at start.
+  std::vector<std::string> update_policy{};
+  std::string serial_policy = "increment";  // increment | unixtime | dateserial
 };
 
 struct ServerConfig {
@@ -35,6 +39,7 @@ struct ServerConfig {
 struct Config {
   std::string source;  // the file name used in messages ("" for CLI-built configs)
   ServerConfig server;
+  std::vector<std::string> keys;  // BIND key files (TSIG), resolved paths
   std::vector<ZoneConfig> zones;
 };
 

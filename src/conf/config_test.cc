@@ -71,7 +71,10 @@ TEST(Config, Errors) {
   expect_error("server:\n  threads: lots\n",
                "ddnsd.yaml:2: server.threads: must be a number between 1 and 64");
   expect_error("server:\n  thread: 2\n", "ddnsd.yaml:2: server.thread: unknown key");
-  expect_error("keys:\n  - name: k\n", "ddnsd.yaml:1: keys: unknown key");
+  expect_error("acl:\n  - name: k\n", "ddnsd.yaml:1: acl: unknown key");
+  expect_error("keys:\n  - name: k\n", "ddnsd.yaml:2: keys: must be a single value");
+  expect_error("zones:\n  - {name: a.test, file: a.zone, serial-policy: weekly}\n",
+               "ddnsd.yaml:2: zones[0].serial-policy: must be increment, unixtime or dateserial");
   expect_error("server:\n  chaos: maybe\n", "ddnsd.yaml:2: server.chaos: must be true or false");
   expect_error("server:\n  listen: 127.0.0.1\n",
                "ddnsd.yaml:2: server.listen: '127.0.0.1': expected host:port");
@@ -107,4 +110,21 @@ TEST(Config, MissingFile) {
 }
 
 }  // namespace
+TEST(Config, UpdateKeysAndPolicy) {
+  auto c = parse(
+      "keys: [k1.key, /etc/k2.key]\n"
+      "zones:\n"
+      "  - name: example.test\n"
+      "    file: example.test.zone\n"
+      "    update-policy: ['grant k1 subdomain example.test ANY']\n"
+      "    serial-policy: unixtime\n",
+      "ddnsd.yaml", "/etc/ddns");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(c->keys.size(), 2u);
+  EXPECT_EQ(c->keys[0], "/etc/ddns/k1.key");
+  EXPECT_EQ(c->keys[1], "/etc/k2.key");
+  ASSERT_EQ(c->zones[0].update_policy.size(), 1u);
+  EXPECT_EQ(c->zones[0].serial_policy, "unixtime");
+}
+
 }  // namespace ddns::conf

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -23,6 +24,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kStopTag = ~uint64_t(0);
 constexpr uint64_t kListenerTag = uint64_t(1) << 62;
+constexpr uint64_t kReplyTag = ~uint64_t(0) - 1;  // TCP: deferred answers queued
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
@@ -179,10 +181,11 @@ struct Frontend::UdpWorker {
           continue;
         }
         uint8_t* resp = wbuf.data() + size_t(i) * resp_cap;
-        size_t len = handler->handle({rbuf.data() + size_t(i) * recv_size, rmsg[i].msg_len},
-                                     Transport::Udp, resp, resp_cap);
+        Peer peer{&peers[i], h.msg_namelen, fd};
+        size_t len = handler->handle_from({rbuf.data() + size_t(i) * recv_size, rmsg[i].msg_len},
+                                          Transport::Udp, resp, resp_cap, peer);
         if (len == 0 || len > resp_cap) {
-          dropped.add(1);
+          if (!peer.deferred) dropped.add(1);  // deferred: the handler answers later
           continue;
         }
         wiov[out] = {resp, len};
@@ -254,9 +257,11 @@ struct Frontend::UdpWorker {
 
 // ---------------------------------------------------------------- TCP ----
 
-struct Frontend::TcpLoop {
+struct Frontend::TcpLoop : Responder {
   struct Conn {
     Fd fd;
+    uint64_t id = 0;            // unique per loop (fds are reused)
+    uint32_t deferred = 0;      // answers a handler will send later
     std::vector<uint8_t> in;   // received bytes, in[0..in_len)
     size_t in_len = 0;
     std::vector<uint8_t> out;  // framed responses not yet sent, from out_off
@@ -278,6 +283,44 @@ struct Frontend::TcpLoop {
   size_t max_pending = 256 * 1024;
   bool listeners_paused = false;
   Counter accepted, refused, queries, timed_out;
+  uint32_t next_id = 0;
+  // Deferred answers from other threads, (conn id, message); `replies` wakes us.
+  Fd replies;
+  std::mutex reply_mu;
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> reply_queue;
+
+  static uint64_t conn_key(const Conn& c) { return c.id << 32 | uint32_t(c.fd.fd); }
+
+  void respond(uint64_t conn, std::vector<uint8_t> msg) override {
+    {
+      std::lock_guard<std::mutex> lock(reply_mu);
+      reply_queue.emplace_back(conn, std::move(msg));
+    }
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t w = ::write(replies.fd, &one, sizeof one);
+  }
+
+  void deliver_replies() {
+    uint64_t v;
+    [[maybe_unused]] ssize_t r = ::read(replies.fd, &v, sizeof v);
+    std::vector<std::pair<uint64_t, std::vector<uint8_t>>> q;
+    {
+      std::lock_guard<std::mutex> lock(reply_mu);
+      q.swap(reply_queue);
+    }
+    for (auto& [key, msg] : q) {
+      auto it = conns.find(int(uint32_t(key)));
+      if (it == conns.end() || conn_key(*it->second) != key) continue;  // closed meanwhile
+      Conn& c = *it->second;
+      if (c.deferred) c.deferred--;
+      if (msg.empty() || msg.size() > 65535) continue;
+      c.out.push_back(uint8_t(msg.size() >> 8));
+      c.out.push_back(uint8_t(msg.size()));
+      c.out.insert(c.out.end(), msg.begin(), msg.end());
+      c.last = Clock::now();
+      pump(c);
+    }
+  }
 
   void close_conn(int fd) {
     auto it = conns.find(fd);
@@ -316,6 +359,7 @@ struct Frontend::TcpLoop {
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       auto c = std::make_unique<Conn>();
       c->fd = Fd(fd);
+      c->id = ++next_id;
       c->in.resize(4096);
       c->last = Clock::now();
       epoll_add(epoll.fd, fd, EPOLLIN | EPOLLRDHUP, uint64_t(fd));
@@ -332,9 +376,13 @@ struct Frontend::TcpLoop {
       size_t len = size_t(c.in[pos]) << 8 | c.in[pos + 1];
       if (c.in_len - pos - 2 < len) break;
       queries.add(1);
-      size_t r = handler->handle({c.in.data() + pos + 2, len}, Transport::Tcp, scratch.data() + 2,
-                                 65535);
+      Peer peer;
+      peer.responder = this;
+      peer.conn = conn_key(c);
+      size_t r = handler->handle_from({c.in.data() + pos + 2, len}, Transport::Tcp,
+                                      scratch.data() + 2, 65535, peer);
       pos += 2 + len;
+      if (peer.deferred) c.deferred++;
       if (r == 0 || r > 65535) continue;
       scratch[0] = uint8_t(r >> 8);
       scratch[1] = uint8_t(r);
@@ -380,7 +428,7 @@ struct Frontend::TcpLoop {
       if (c.in_len - 2 < len) break;
     }
     bool pending = c.out_off < c.out.size();
-    if (c.read_closed && !pending) {
+    if (c.read_closed && !pending && !c.deferred) {
       close_conn(c.fd.fd);
       return;
     }
@@ -448,6 +496,10 @@ struct Frontend::TcpLoop {
         if (tag == kStopTag) {
           shutdown();
           return;
+        }
+        if (tag == kReplyTag) {
+          deliver_replies();
+          continue;
         }
         if (tag & kListenerTag) {
           if (!listeners_paused) accept_all(listeners[tag & ~kListenerTag].fd);
@@ -562,6 +614,9 @@ Result<void> Frontend::open() {
     t->stop = Fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     if (t->epoll.fd < 0 || t->stop.fd < 0) return make_error(errno_text("epoll/eventfd"));
     epoll_add(t->epoll.fd, t->stop.fd, EPOLLIN, kStopTag);
+    t->replies = Fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (t->replies.fd < 0) return make_error(errno_text("eventfd"));
+    epoll_add(t->epoll.fd, t->replies.fd, EPOLLIN, kReplyTag);
     for (size_t i = 0; i < t->listeners.size(); ++i)
       epoll_add(t->epoll.fd, t->listeners[i].fd, EPOLLIN, kListenerTag | i);
   }

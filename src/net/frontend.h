@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/socket.h>
+
 #include "base/result.h"
 #include "net/endpoint.h"
 
@@ -23,9 +25,40 @@ enum class Transport : uint8_t { Udp, Tcp };
 // Turns one query into one response. Each thread gets its own instance and
 // is the only caller, so an implementation may keep per-thread state (a
 // snapshot reader, a round-robin counter) without locks.
+// Where a query came from, for handlers that answer later from another
+// thread: over UDP, sendto() on `fd` to `addr` is safe from any thread.
+// TCP: lets a handler answer a query later, from any thread.
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  // Queues `msg` (unframed) as an answer on connection `conn`; dropped when
+  // that connection has closed meanwhile. Thread-safe.
+  virtual void respond(uint64_t conn, std::vector<uint8_t> msg) = 0;
+};
+
+struct Peer {
+  const sockaddr_storage* addr = nullptr;  // null when unknown
+  socklen_t addr_len = 0;
+  int fd = -1;  // UDP: the socket the query arrived on; -1 otherwise
+  // TCP: where to send a later answer (null over UDP). The front end must
+  // outlive every pending answer (stop the answering threads first).
+  Responder* responder = nullptr;
+  uint64_t conn = 0;
+  // Set by a handler that returned 0 because it will answer later (through
+  // `responder` or, over UDP, by itself).
+  mutable bool deferred = false;
+};
+
 class QueryHandler {
  public:
   virtual ~QueryHandler() = default;
+  // handle() knowing the peer; a handler that answers later returns 0
+  // here. The default ignores the peer.
+  virtual size_t handle_from(std::span<const uint8_t> query, Transport transport, uint8_t* out,
+                             size_t cap, const Peer& peer) {
+    (void)peer;
+    return handle(query, transport, out, cap);
+  }
   // Writes the response into out[0..cap) and returns its size, or 0 to send
   // nothing. Must not throw; `query` is untrusted bytes.
   virtual size_t handle(std::span<const uint8_t> query, Transport transport, uint8_t* out,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -266,6 +267,96 @@ TEST(Frontend, TcpPipelinedInOneWrite) {
     EXPECT_EQ(r[12], 'T');
   }
   ::close(s);
+}
+
+// Answers queries whose third octet is 0xDE later, from another thread
+// (as the zone writer answers UPDATEs): over TCP through the Responder,
+// over UDP with sendto on the worker's socket. Others are echoed at once.
+struct Deferrer {
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  void join() {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& t : threads) t.join();
+    threads.clear();
+  }
+};
+
+class DeferHandler : public QueryHandler {
+ public:
+  explicit DeferHandler(Deferrer* d) : d_(d) {}
+  size_t handle(std::span<const uint8_t> q, Transport, uint8_t* out, size_t cap) override {
+    if (q.size() < 3 || q.size() > cap) return 0;
+    std::memcpy(out, q.data(), q.size());
+    out[0] |= 0x80;
+    return q.size();
+  }
+  size_t handle_from(std::span<const uint8_t> q, Transport t, uint8_t* out, size_t cap,
+                     const Peer& peer) override {
+    if (q.size() < 3 || q[2] != 0xDE) return handle(q, t, out, cap);
+    std::vector<uint8_t> reply(q.begin(), q.end());
+    reply[0] |= 0x80;
+    peer.deferred = true;
+    std::lock_guard<std::mutex> lock(d_->mu);
+    if (peer.responder) {
+      d_->threads.emplace_back([reply, r = peer.responder, c = peer.conn]() mutable {
+        std::this_thread::sleep_for(50ms);
+        r->respond(c, std::move(reply));
+      });
+    } else {
+      d_->threads.emplace_back([reply, fd = peer.fd, a = *peer.addr, len = peer.addr_len] {
+        std::this_thread::sleep_for(50ms);
+        ::sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&a), len);
+      });
+    }
+    return 0;
+  }
+
+ private:
+  Deferrer* d_;
+};
+
+TEST(Frontend, DeferredAnswersTcpAndUdp) {
+  Deferrer d;
+  FrontendOptions o;
+  o.listen.push_back(*Endpoint::parse("127.0.0.1:0"));
+  Frontend fe(o, [&d] { return std::make_unique<DeferHandler>(&d); });
+  ASSERT_TRUE(fe.open().ok());
+  fe.start();
+  {
+    // TCP: the later query is answered first; the half-closed connection
+    // stays open until the deferred answer went out.
+    int s = connect_to(fe.bound()[0], SOCK_STREAM);
+    ASSERT_GE(s, 0);
+    uint8_t two[28] = {0, 12, 0, 1, 0xDE};
+    two[14] = 0;
+    two[15] = 12;
+    two[17] = 2;
+    ASSERT_EQ(::send(s, two, sizeof two, 0), ssize_t(sizeof two));
+    ::shutdown(s, SHUT_WR);
+    auto first = read_frame(s);
+    auto second = read_frame(s);
+    ASSERT_EQ(first.size(), 12u);
+    ASSERT_EQ(second.size(), 12u);
+    EXPECT_EQ(first[1], 2);
+    EXPECT_EQ(second[1], 1);
+    EXPECT_EQ(second[0] & 0x80, 0x80);
+    EXPECT_TRUE(closed_within(s, 2000ms));
+    ::close(s);
+  }
+  {
+    int s = connect_to(fe.bound()[0], SOCK_DGRAM);
+    ASSERT_GE(s, 0);
+    uint8_t q[12] = {0, 7, 0xDE};
+    ASSERT_EQ(::send(s, q, sizeof q, 0), 12);
+    uint8_t r[64];
+    ASSERT_EQ(::recv(s, r, sizeof r, 0), 12);
+    EXPECT_EQ(r[1], 7);
+    EXPECT_EQ(r[0] & 0x80, 0x80);
+    ::close(s);
+  }
+  d.join();  // answering threads end before the front end closes its sockets
+  fe.stop();
 }
 
 TEST(Frontend, TcpByteByByteAndHalfClose) {

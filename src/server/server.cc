@@ -1,5 +1,6 @@
 // Composition root of ddnsd: loads zones, publishes snapshots, wires the
-// answer engine into the network front end, and handles signals.
+// answer engine and the zone writers (UPDATE) into the network front end,
+// restores zones from the store, and handles signals.
 #include "server/server.h"
 
 #include <pthread.h>
@@ -15,21 +16,48 @@
 #include <random>
 #include <thread>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <optional>
+
+#include "store/sqlite.h"
+#include "tsig/keyfile.h"
 #include "zone/check.h"
+#include "zone/serial.h"
 
 namespace ddns::server {
 namespace {
 
 // One per network thread: holds that thread's snapshot reference, so the
 // query path reads zones with one atomic load and no lock.
+using WriterMap = std::unordered_map<wire::Name, update::ZoneWriter*, wire::NameHash>;
+
 class AuthHandler : public net::QueryHandler {
  public:
-  AuthHandler(const net::Published<zone::ZoneSet>& pub, const auth::Options& opts, uint32_t seed)
-      : reader_(pub), opts_(opts), rotate_(seed) {}
+  AuthHandler(const net::Published<zone::ZoneSet>& pub, const auth::Options& opts, uint32_t seed,
+              const WriterMap* writers, const tsig::KeyRing* ring)
+      : reader_(pub), opts_(opts), rotate_(seed), writers_(writers), ring_(ring) {}
+
+  size_t handle_from(std::span<const uint8_t> query, net::Transport t, uint8_t* out, size_t cap,
+                     const net::Peer& peer) override {
+    if (is_update(query)) {
+      try {
+        return handle_update(query, out, cap, &peer);
+      } catch (...) {
+        return 0;
+      }
+    }
+    return handle(query, t, out, cap);
+  }
 
   size_t handle(std::span<const uint8_t> query, net::Transport t, uint8_t* out,
                 size_t cap) override {
     try {
+      // RFC 2136: opcode UPDATE goes to the zone's writer, not the answer engine.
+      if (is_update(query)) return handle_update(query, out, cap, nullptr);
       return auth::answer(reader_.get(), opts_, query,
                           t == net::Transport::Udp ? auth::Transport::Udp : auth::Transport::Tcp,
                           out, cap, rotate_++);
@@ -39,9 +67,98 @@ class AuthHandler : public net::QueryHandler {
   }
 
  private:
+  static bool is_update(std::span<const uint8_t> query) {
+    return query.size() >= wire::kHeaderSize && !(query[2] & 0x80) &&
+           ((query[2] >> 3) & 0xF) == uint8_t(wire::Opcode::Update);
+  }
+
+  static std::optional<update::Address> address_of(const net::Peer* peer) {
+    if (!peer || !peer->addr) return std::nullopt;
+    if (peer->addr->ss_family == AF_INET) {
+      const auto* a = reinterpret_cast<const sockaddr_in*>(peer->addr);
+      return update::Address::v4(reinterpret_cast<const uint8_t*>(&a->sin_addr));
+    }
+    if (peer->addr->ss_family == AF_INET6) {
+      const auto* a = reinterpret_cast<const sockaddr_in6*>(peer->addr);
+      return update::Address::v6(reinterpret_cast<const uint8_t*>(&a->sin6_addr));
+    }
+    return std::nullopt;
+  }
+
+  // Never waits for the commit: over UDP the writer thread sends the reply
+  // itself (sendto on the worker's socket is thread-safe); over TCP it
+  // hands it to the connection's event loop (Responder). Only a caller
+  // without a peer (handle()) waits here for the reply.
+  size_t handle_update(std::span<const uint8_t> query, uint8_t* out, size_t cap,
+                       const net::Peer* peer) {
+    auto copy = [&](const std::vector<uint8_t>& b) -> size_t {
+      if (b.empty() || b.size() > cap) return 0;
+      std::memcpy(out, b.data(), b.size());
+      return b.size();
+    };
+    auto msg = wire::parse(query);
+    if (!msg || msg->question.size() != 1)
+      return copy(update::error_reply(query, wire::Rcode::FormErr));  // RFC 2136 §3.1.1
+    const wire::Name& zname = msg->question[0].name;
+    auto it = writers_->find(zname);
+    if (it == writers_->end()) {
+      const zone::Zone* z = reader_.get().find(zname);
+      bool ours = z && z->origin() == zname;
+      // RFC 2136 §3.1.2: not authoritative -> NOTAUTH; ours but not
+      // dynamic -> REFUSED.
+      return copy(update::error_reply(query, ours ? wire::Rcode::Refused : wire::Rcode::NotAuth,
+                                      ring_, tsig::now_seconds()));
+    }
+    struct Wait {
+      std::mutex mu;
+      std::condition_variable cv;
+      std::vector<uint8_t> bytes;
+      bool done = false;
+    };
+    auto w = std::make_shared<Wait>();
+    update::WriteRequest r;
+    r.packet.assign(query.begin(), query.end());
+    r.max_reply = cap;
+    r.source = address_of(peer);
+    if (peer && peer->fd >= 0 && peer->addr) {
+      r.reply = [fd = peer->fd, addr = *peer->addr,
+                 len = peer->addr_len](std::span<const uint8_t> b) {
+        ::sendto(fd, b.data(), b.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&addr),
+                 len);
+      };
+      if (!it->second->submit(std::move(r)))
+        return copy(update::error_reply(query, wire::Rcode::ServFail));
+      peer->deferred = true;
+      return 0;  // answered by the writer
+    }
+    if (peer && peer->responder) {
+      // TCP: the writer hands the reply to the connection's event loop.
+      r.reply = [resp = peer->responder, conn = peer->conn](std::span<const uint8_t> b) {
+        resp->respond(conn, std::vector<uint8_t>(b.begin(), b.end()));
+      };
+      if (!it->second->submit(std::move(r)))
+        return copy(update::error_reply(query, wire::Rcode::ServFail));
+      peer->deferred = true;
+      return 0;
+    }
+    r.reply = [w](std::span<const uint8_t> b) {
+      std::lock_guard<std::mutex> lock(w->mu);
+      w->bytes.assign(b.begin(), b.end());
+      w->done = true;
+      w->cv.notify_all();
+    };
+    if (!it->second->submit(std::move(r)))
+      return copy(update::error_reply(query, wire::Rcode::ServFail));
+    std::unique_lock<std::mutex> lock(w->mu);
+    if (!w->cv.wait_for(lock, std::chrono::seconds(30), [&] { return w->done; })) return 0;
+    return copy(w->bytes);
+  }
+
   net::Published<zone::ZoneSet>::Reader reader_;
   const auth::Options& opts_;
   uint32_t rotate_;
+  const WriterMap* writers_;
+  const tsig::KeyRing* ring_;
 };
 
 Result<wire::Name> zone_origin(const std::string& text) {
@@ -121,6 +238,19 @@ Result<void> Server::start() {
     std::error_code ec;
     std::filesystem::create_directories(sc.data_dir, ec);
     if (ec) return make_error("server.data-dir: " + sc.data_dir + ": " + ec.message());
+    auto st = store::SqliteStore::open(store::SqliteStore::default_path(sc.data_dir));
+    if (!st) return make_error("store: " + st.error().message);
+    store_ = std::move(*st);
+    spdlog::info("store: {}", store::SqliteStore::default_path(sc.data_dir));
+  }
+  ring_ = std::make_shared<tsig::KeyRing>();
+  for (const auto& file : cfg_.keys) {
+    auto keys = tsig::load_keyfile(file);
+    if (!keys) return make_error("keys: " + keys.error().message);
+    for (auto& k : *keys) {
+      std::string name = k.name.to_text();
+      if (!ring_->add(std::move(k))) return make_error("keys: " + file + ": key " + name + " defined twice");
+    }
   }
 
   auto t0 = std::chrono::steady_clock::now();
@@ -129,6 +259,7 @@ Result<void> Server::start() {
   std::string first_error;
   for (auto& slot : slots_) {
     auto z = load(slot, true);
+    if (z && store_) z = restore(*z);
     if (!z) {
       spdlog::error("{}", z.error().message);
       if (failed++ == 0) first_error = z.error().message;
@@ -145,6 +276,7 @@ Result<void> Server::start() {
   else
     spdlog::warn("no zones configured: every query will be refused");
   published_ = std::make_unique<net::Published<zone::ZoneSet>>(set);
+  if (auto r = setup_updates(); !r) return r;
 
   net::FrontendOptions fo;
   for (const auto& spec : sc.listen) {
@@ -164,9 +296,11 @@ Result<void> Server::start() {
   auto* pub = published_.get();
   const auth::Options* opts = &auth_opts_;
   uint32_t seed = rd();
-  frontend_ = std::make_unique<net::Frontend>(fo, [pub, opts, seed]() mutable {
+  const WriterMap* wmap = &writer_by_origin_;
+  const tsig::KeyRing* ring = ring_.get();
+  frontend_ = std::make_unique<net::Frontend>(fo, [pub, opts, seed, wmap, ring]() mutable {
     seed = seed * 2654435761u + 1;
-    return std::make_unique<AuthHandler>(*pub, *opts, seed);
+    return std::make_unique<AuthHandler>(*pub, *opts, seed, wmap, ring);
   });
   if (auto r = frontend_->open(); !r) return make_error("cannot listen on " + r.error().message);
   for (const auto& ep : frontend_->bound())
@@ -177,13 +311,78 @@ Result<void> Server::start() {
   return {};
 }
 
+Result<std::shared_ptr<const zone::Zone>> Server::restore(
+    const std::shared_ptr<const zone::Zone>& file) {
+  const wire::Name& origin = file->origin();
+  auto info = store_->zone_info(origin);
+  if (!info) return make_error("zone " + origin.to_text() + ": store: " + info.error().message);
+  // RFC 1982: the store's copy wins when it is at least as new as the file.
+  if (*info && !zone::serial_lt((*info)->serial, file->serial())) {
+    auto data = store_->load_zone(origin);
+    if (!data) return make_error("zone " + origin.to_text() + ": store: " + data.error().message);
+    size_t count = data->records.size();
+    auto z = zone::Zone::build(origin, std::move(data->records));
+    if (!z) return make_error("zone " + origin.to_text() + ": store copy: " + z.error().message);
+    spdlog::info("zone {} restored from store, serial {}, {} records", origin.to_text(),
+                 (*z)->serial(), count);
+    return *z;
+  }
+  auto recs = file->records();
+  if (auto r = store_->put_zone_snapshot(origin, file->serial(), recs); !r)
+    return make_error("zone " + origin.to_text() + ": store: " + r.error().message);
+  spdlog::info("zone {} imported from file into the store, serial {}", origin.to_text(),
+               file->serial());
+  return file;
+}
+
+Result<void> Server::setup_updates() {
+  for (auto& slot : slots_) {
+    if (slot.cfg.update_policy.empty()) continue;
+    const wire::Name& origin = slot.zone->origin();
+    if (!store_)
+      return make_error(slot.cfg.where + ": zone " + origin.to_text() +
+                        ": update-policy needs a data directory (server.data-dir / --data-dir)");
+    std::string text;
+    for (const auto& rule : slot.cfg.update_policy) text += rule + "\n";
+    auto pol = update::Policy::parse(text, origin);
+    if (!pol)
+      return make_error(slot.cfg.where + ": zone " + origin.to_text() +
+                        ": update-policy: " + pol.error().message);
+    update::WriterOptions wo;
+    wo.ring = ring_;
+    wo.policy = std::make_shared<update::Policy>(std::move(*pol));
+    wo.serial_policy =
+        zone::serial_policy_from_text(slot.cfg.serial_policy).value_or(zone::SerialPolicy::Increment);
+    writers_.push_back(std::make_unique<update::ZoneWriter>(
+        slot.zone, store_.get(), std::move(wo),
+        [this](std::shared_ptr<const zone::Zone> z) { publish_zone(std::move(z)); }));
+    slot.writer = writers_.back().get();
+    writer_by_origin_[origin] = slot.writer;
+    spdlog::info("zone {}: dynamic updates on ({} rules, serial policy {})", origin.to_text(),
+                 slot.cfg.update_policy.size(), slot.cfg.serial_policy);
+  }
+  return {};
+}
+
+void Server::publish_zone(std::shared_ptr<const zone::Zone> z) {
+  std::lock_guard<std::mutex> lock(publish_mu_);
+  spdlog::debug("zone {}: publishing serial {}", z->origin().to_text(), z->serial());
+  published_->publish(published_->load()->with(std::move(z)));
+}
+
 ReloadReport Server::reload() {
   ReloadReport rep;
   if (!published_) return rep;
+  std::lock_guard<std::mutex> publish_lock(publish_mu_);
   auto t0 = std::chrono::steady_clock::now();
   auto set = published_->load();
   bool changed = false;
   for (auto& slot : slots_) {
+    if (slot.writer) {
+      // The store is this zone's truth now; a file reload would drop updates.
+      rep.unchanged++;
+      continue;
+    }
     struct stat st {};
     if (::stat(slot.cfg.file.c_str(), &st) != 0) {
       spdlog::error("zone {}: {}: {} (old data kept)", slot.cfg.name, slot.cfg.file,
@@ -202,6 +401,11 @@ ReloadReport Server::reload() {
       rep.failed++;
       continue;
     }
+    if (store_) {
+      auto recs = (*z)->records();
+      if (auto r = store_->put_zone_snapshot((*z)->origin(), (*z)->serial(), recs); !r)
+        spdlog::error("zone {}: store: {}", (*z)->origin().to_text(), r.error().message);
+    }
     slot.zone = *z;
     set = set->with(*z);
     changed = true;
@@ -214,6 +418,9 @@ ReloadReport Server::reload() {
 }
 
 void Server::stop() {
+  // Writers first: they finish the queued updates and send their UDP
+  // replies on the front end's sockets, which must still be open.
+  for (auto& w : writers_) w->stop();
   if (frontend_) frontend_->stop();
 }
 

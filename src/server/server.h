@@ -1,12 +1,15 @@
 // ddnsd's composition root: config -> zones loaded and checked -> zone
 // snapshot published to the network workers -> listeners; SIGHUP reloads
-// changed zone files, SIGTERM/SIGINT stop.
+// changed zone files (dynamic zones live in the store instead), RFC 2136
+// UPDATEs go to each dynamic zone's writer, SIGTERM/SIGINT stop.
 #pragma once
 
 #include <sys/types.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "auth/answer.h"
@@ -14,6 +17,10 @@
 #include "conf/config.h"
 #include "net/frontend.h"
 #include "net/snapshot.h"
+#include "store/store.h"
+#include "tsig/tsig.h"
+#include "update/policy.h"
+#include "update/writer.h"
 #include "zone/zone.h"
 
 namespace ddns::server {
@@ -47,18 +54,30 @@ class Server {
   struct ZoneSlot {
     conf::ZoneConfig cfg;
     std::shared_ptr<const zone::Zone> zone;
+    update::ZoneWriter* writer = nullptr;  // set when the zone takes UPDATEs
     // File identity when last read (loaded or refused), to skip unchanged files.
     struct timespec mtime {};
     off_t size = -1;
     ino_t inode = 0;
   };
   Result<std::shared_ptr<const zone::Zone>> load(ZoneSlot& slot, bool initial);
+  // The store's copy when it is as new as the file's, else the file's
+  // (imported into the store).
+  Result<std::shared_ptr<const zone::Zone>> restore(const std::shared_ptr<const zone::Zone>& file);
+  Result<void> setup_updates();
+  void publish_zone(std::shared_ptr<const zone::Zone> z);
 
   conf::Config cfg_;
   auth::Options auth_opts_;
   std::vector<ZoneSlot> slots_;
   std::unique_ptr<net::Published<zone::ZoneSet>> published_;
   std::unique_ptr<net::Frontend> frontend_;
+  std::unique_ptr<store::Store> store_;  // null without a data dir
+  std::shared_ptr<tsig::KeyRing> ring_;
+  std::vector<std::unique_ptr<update::ZoneWriter>> writers_;
+  // Read-only once the front end starts.
+  std::unordered_map<wire::Name, update::ZoneWriter*, wire::NameHash> writer_by_origin_;
+  std::mutex publish_mu_;  // serialises read-modify-publish of the zone set
 };
 
 // Sets up spdlog on stderr at `level` (see conf::valid_log_level).

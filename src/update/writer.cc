@@ -1,0 +1,296 @@
+// ZoneWriter: per-zone writer thread with group commit (see writer.h).
+#include "update/writer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+
+#include "wire/message.h"
+
+namespace ddns::update {
+namespace {
+
+// What the reply to one request needs once the batch is decided.
+struct Pending {
+  WriteRequest req;
+  wire::Header hdr;
+  std::optional<wire::Question> zone;
+  bool has_edns = false;
+  std::optional<tsig::Verified> verified;  // set when the request carried a TSIG
+  wire::Rcode rcode = wire::Rcode::NoError;
+  bool processed = false;  // went through Batch::process (depends on the commit)
+  std::string why;         // for the log
+};
+
+const char* rcode_name(wire::Rcode r) {
+  switch (r) {
+    case wire::Rcode::NoError: return "NOERROR";
+    case wire::Rcode::FormErr: return "FORMERR";
+    case wire::Rcode::ServFail: return "SERVFAIL";
+    case wire::Rcode::NXDomain: return "NXDOMAIN";
+    case wire::Rcode::NotImp: return "NOTIMP";
+    case wire::Rcode::Refused: return "REFUSED";
+    case wire::Rcode::YXDomain: return "YXDOMAIN";
+    case wire::Rcode::YXRRSet: return "YXRRSET";
+    case wire::Rcode::NXRRSet: return "NXRRSET";
+    case wire::Rcode::NotAuth: return "NOTAUTH";
+    case wire::Rcode::NotZone: return "NOTZONE";
+    default: return "RCODE?";
+  }
+}
+
+std::string who(const Pending& p) {
+  std::string s = p.verified && p.verified->key ? "key " + p.verified->key->name.to_text()
+                                                : std::string("unsigned");
+  if (p.req.source && p.req.source->family) {
+    char buf[64] = {0};
+    const auto& a = *p.req.source;
+    if (a.family == 4)
+      std::snprintf(buf, sizeof buf, " from %u.%u.%u.%u", a.bytes[0], a.bytes[1], a.bytes[2],
+                    a.bytes[3]);
+    else
+      std::snprintf(buf, sizeof buf, " from IPv6");
+    s += buf;
+  }
+  return s;
+}
+
+std::vector<uint8_t> build_reply(const Pending& p, uint64_t now) {
+  size_t cap = std::clamp<size_t>(p.req.max_reply, wire::kMinUdpSize, 65535);
+  const tsig::Verified* v =
+      p.verified && p.verified->status != tsig::Status::FormErr ? &*p.verified : nullptr;
+  size_t reserve = v ? tsig::tsig_size(*v) : 0;
+  std::vector<uint8_t> buf(cap);
+  size_t n = 0;
+  {
+    wire::MessageBuilder b(buf.data(), cap > reserve + wire::kHeaderSize ? cap - reserve : cap);
+    wire::Header h;
+    h.id = p.hdr.id;
+    h.set_qr(true);
+    h.set_opcode(wire::Opcode::Update);
+    b.set_header(h);
+    if (p.has_edns) b.set_edns(wire::Edns{});
+    // RFC 2136 §3.8: the response echoes the zone section.
+    if (p.zone) b.add_question(*p.zone);
+    b.set_rcode(uint16_t(p.rcode));
+    n = b.finish();
+  }
+  if (v) {
+    // RFC 8945 §5.3: signed with the request's key (or the unsigned error TSIG).
+    auto r = tsig::sign_response(buf.data(), n, buf.size(), *v, now);
+    if (r) n = *r;
+  }
+  buf.resize(n);
+  return buf;
+}
+
+uint64_t system_now() { return uint64_t(::time(nullptr)); }
+
+}  // namespace
+
+std::vector<uint8_t> error_reply(std::span<const uint8_t> packet, wire::Rcode rcode,
+                                 const tsig::KeyRing* ring, uint64_t now) {
+  if (packet.size() < wire::kHeaderSize) return {};
+  Pending p;
+  p.hdr.id = uint16_t(packet[0] << 8 | packet[1]);
+  p.rcode = rcode;
+  wire::ParseInfo info;
+  if (auto m = wire::parse(packet, &info); m.ok()) {
+    if (m->question.size() == 1) p.zone = m->question[0];
+    p.has_edns = m->edns.has_value();
+    if (ring && info.tsig_offset) {
+      p.verified = tsig::verify_request(packet, info, m->additional.back(), *ring, now);
+      if (!p.verified->ok()) p.rcode = p.verified->rcode();
+    }
+  }
+  return build_reply(p, now);
+}
+
+ZoneWriter::ZoneWriter(std::shared_ptr<const zone::Zone> initial, store::Store* store,
+                       WriterOptions opts, PublishFn publish)
+    : origin_(initial->origin()),
+      store_(store),
+      opts_(std::move(opts)),
+      publish_(std::move(publish)),
+      zone_(std::move(initial)) {
+  if (!opts_.clock) opts_.clock = system_now;
+  thread_ = std::thread([this] { run(); });
+}
+
+ZoneWriter::~ZoneWriter() { stop(); }
+
+bool ZoneWriter::submit(WriteRequest req) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || queue_.size() >= opts_.max_queue) return false;
+    queue_.push_back(std::move(req));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void ZoneWriter::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::shared_ptr<const zone::Zone> ZoneWriter::current() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return zone_;
+}
+
+ZoneWriter::Stats ZoneWriter::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+void ZoneWriter::run() {
+  std::vector<WriteRequest> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      size_t n = std::min(queue_.size(), std::max<size_t>(1, opts_.max_batch));
+      for (size_t i = 0; i < n; i++) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    process_batch(batch);
+    batch.clear();
+  }
+}
+
+void ZoneWriter::process_batch(std::vector<WriteRequest>& reqs) {
+  const uint64_t now = opts_.clock();
+  std::shared_ptr<const zone::Zone> base = current();
+  Options bo;
+  bo.serial_policy = opts_.serial_policy;
+  bo.now = int64_t(now);
+  Batch batch(base, bo);
+  static const tsig::KeyRing kNoKeys;
+  const tsig::KeyRing& ring = opts_.ring ? *opts_.ring : kNoKeys;
+  tsig::VerifyOptions vo;
+  vo.replay = &replay_;
+
+  std::vector<Pending> pend;
+  pend.reserve(reqs.size());
+  for (auto& r : reqs) {
+    Pending& p = pend.emplace_back();
+    p.req = std::move(r);
+    const auto& pkt = p.req.packet;
+    if (pkt.size() < wire::kHeaderSize) {
+      pend.pop_back();  // nothing to answer to
+      continue;
+    }
+    p.hdr.id = uint16_t(pkt[0] << 8 | pkt[1]);
+    wire::ParseInfo info;
+    auto msg = wire::parse(pkt, &info);
+    if (!msg) {
+      p.rcode = wire::Rcode::FormErr;
+      continue;
+    }
+    p.hdr = msg->header;
+    p.has_edns = msg->edns.has_value();
+    if (msg->question.size() == 1) p.zone = msg->question[0];
+    if (msg->header.opcode() != wire::Opcode::Update) {
+      p.rcode = wire::Rcode::NotImp;
+      continue;
+    }
+    std::optional<wire::Name> key_name;
+    if (info.tsig_offset) {
+      p.verified = tsig::verify_request(pkt, info, msg->additional.back(), ring, now, vo);
+      if (!p.verified->ok()) {
+        p.rcode = p.verified->rcode();
+        p.why = std::string("TSIG ") + std::string(tsig::status_text(p.verified->status)) + ": " +
+                p.verified->reason;
+        continue;
+      }
+      key_name = p.verified->key->name;
+    }
+    // RFC 2136 §3.1.
+    ZoneCheck zc = check_zone_section(*msg, [this](const wire::Name& n, uint16_t cls) {
+      return cls == 1 && n == origin_;
+    });
+    if (zc.rcode != wire::Rcode::NoError) {
+      p.rcode = zc.rcode;
+      continue;
+    }
+    if (!opts_.policy || opts_.policy->empty()) {
+      p.rcode = wire::Rcode::Refused;
+      p.why = "no update-policy";
+      continue;
+    }
+    AllowedFn allowed = opts_.policy->bind(key_name, p.req.source);
+    Outcome out = batch.process(*msg, allowed);
+    p.rcode = out.rcode;
+    p.why = out.reason;
+    p.processed = true;
+  }
+
+  bool failed = false;
+  if (!batch.changes().empty()) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto w = store_->append_changes(batch.changes());
+    if (!w) {
+      failed = true;
+      spdlog::error("zone {}: store write failed, {} updates answered SERVFAIL: {}",
+                    origin_.to_text(), batch.changes().size(), w.error().message);
+    } else {
+      spdlog::info("zone {}: {} updates committed, serial {} -> {} ({:.1f} ms)", origin_.to_text(),
+                   batch.changes().size(), base->serial(), batch.serial(),
+                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                       .count());
+    }
+    if (!failed) {
+      auto snap = batch.snapshot();
+      std::shared_ptr<const zone::Zone> next;
+      if (snap) {
+        next = *snap;
+      } else {
+        // Durable but not applicable in memory (should not happen): serve
+        // what the store now holds rather than diverge from it.
+        auto data = store_->load_zone(origin_);
+        if (data) {
+          auto z = zone::Zone::build(origin_, std::move(data->records));
+          if (z) next = *z;
+        }
+      }
+      if (next) {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          zone_ = next;
+        }
+        if (publish_) publish_(next);
+      } else {
+        failed = true;
+      }
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.requests += pend.size();
+    stats_.batches++;
+    if (failed) stats_.store_failures++;
+    else stats_.committed += batch.changes().size();
+  }
+  for (auto& p : pend) {
+    if (failed && p.processed) p.rcode = wire::Rcode::ServFail;
+    if (p.rcode == wire::Rcode::NoError)
+      spdlog::debug("zone {}: update id {} ({}): NOERROR", origin_.to_text(), p.hdr.id, who(p));
+    else
+      spdlog::info("zone {}: update id {} ({}): {}{}{}", origin_.to_text(), p.hdr.id, who(p),
+                   rcode_name(p.rcode), p.why.empty() ? "" : ": ", p.why);
+    auto bytes = build_reply(p, now);
+    if (p.req.reply && !bytes.empty()) p.req.reply(bytes);
+  }
+}
+
+}  // namespace ddns::update

@@ -1,0 +1,189 @@
+// ZoneWriter tests: signed updates committed to a temp-dir SqliteStore,
+// published, and answered (signed); unsigned/unknown-key requests; a store
+// failure turns the batch into SERVFAIL with nothing published.
+#include "update/writer.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+
+#include "store/sqlite.h"
+#include "wire/rdata.h"
+#include "zone/master.h"
+
+namespace ddns::update {
+namespace {
+
+using wire::Name;
+using wire::RR;
+
+Name N(const char* s) { return *Name::from_text(s); }
+const Name kOrigin = N("example.test.");
+constexpr uint64_t kNow = 1700000000;
+
+const char* kZone = R"(
+$ORIGIN example.test.
+$TTL 3600
+@      SOA ns1 hostmaster 10 7200 3600 1209600 300
+@      NS  ns1
+ns1    A   192.0.2.53
+)";
+
+std::shared_ptr<const zone::Zone> make_zone() {
+  auto p = zone::parse_master_text(kZone, "test.zone", kOrigin);
+  auto z = zone::Zone::build(kOrigin, p.records);
+  return *z;
+}
+
+tsig::Key key1() {
+  tsig::Key k;
+  k.name = N("key1.");
+  k.alg = tsig::Algorithm::HmacSha256;
+  k.secret = std::vector<uint8_t>(32, 7);
+  return k;
+}
+
+// An UPDATE adding host.example.test A 192.0.2.<last>.
+wire::Bytes add_a(const char* host, uint8_t last) {
+  wire::Message m;
+  m.header.id = 77;
+  m.header.set_opcode(wire::Opcode::Update);
+  m.question.push_back(wire::Question{kOrigin, 6, 1});
+  m.authority.push_back(RR{N(host), 1, 1, 300, wire::Bytes{192, 0, 2, last}});
+  return *wire::render(m);
+}
+
+struct WriterTest : ::testing::Test {
+  std::filesystem::path dir;
+  std::unique_ptr<store::SqliteStore> st;
+  std::shared_ptr<const zone::Zone> published;
+  std::mutex mu;
+  void SetUp() override {
+    dir = std::filesystem::temp_directory_path() /
+          ("writer_test_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir);
+    store::SqliteOptions so;
+    so.durable = false;
+    auto opened = store::SqliteStore::open(store::SqliteStore::default_path(dir), so);
+    ASSERT_TRUE(opened.ok());
+    st = std::move(*opened);
+    auto z = make_zone();
+    auto recs = z->records();
+    ASSERT_TRUE(st->put_zone_snapshot(kOrigin, z->serial(), recs).ok());
+  }
+  void TearDown() override {
+    st.reset();
+    std::filesystem::remove_all(dir);
+  }
+  std::unique_ptr<ZoneWriter> writer(bool with_policy = true) {
+    WriterOptions o;
+    auto ring = std::make_shared<tsig::KeyRing>();
+    ring->add(key1());
+    o.ring = ring;
+    if (with_policy) o.policy = std::make_shared<Policy>(*Policy::parse("grant key1 zonesub ANY", kOrigin));
+    o.clock = [] { return kNow; };
+    return std::make_unique<ZoneWriter>(make_zone(), st.get(), o, [this](auto z) {
+      std::lock_guard<std::mutex> lock(mu);
+      published = z;
+    });
+  }
+  // Submits and waits for the parsed reply.
+  wire::Message send(ZoneWriter& w, wire::Bytes pkt, wire::ParseInfo* info = nullptr) {
+    std::promise<wire::Bytes> pr;
+    auto fut = pr.get_future();
+    WriteRequest r;
+    r.packet = std::move(pkt);
+    r.reply = [&pr](std::span<const uint8_t> b) { pr.set_value(wire::Bytes(b.begin(), b.end())); };
+    EXPECT_TRUE(w.submit(std::move(r)));
+    EXPECT_EQ(fut.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    auto bytes = fut.get();
+    wire::ParseInfo tmp;
+    auto m = wire::parse(bytes, info ? info : &tmp);
+    EXPECT_TRUE(m.ok());
+    return *m;
+  }
+};
+
+TEST_F(WriterTest, SignedUpdateIsCommittedPublishedAndSigned) {
+  auto w = writer();
+  auto pkt = add_a("host.example.test.", 9);
+  ASSERT_TRUE(tsig::sign_request(pkt, key1(), kNow, nullptr).ok());
+  wire::ParseInfo info;
+  auto reply = send(*w, pkt, &info);
+  EXPECT_EQ(reply.header.rcode(), 0);
+  EXPECT_TRUE(reply.header.qr());
+  EXPECT_EQ(reply.header.id, 77);
+  EXPECT_NE(info.tsig_offset, 0u);  // signed answer
+  ASSERT_TRUE(published);
+  EXPECT_EQ(published->serial(), 11u);
+  auto zi = st->zone_info(kOrigin);
+  ASSERT_TRUE(zi.ok() && zi->has_value());
+  EXPECT_EQ((*zi)->serial, 11u);
+  auto data = st->load_zone(kOrigin);
+  ASSERT_TRUE(data.ok());
+  bool found = false;
+  for (const auto& rr : data->records) found |= rr.owner == N("host.example.test.") && rr.type == 1;
+  EXPECT_TRUE(found);
+}
+
+TEST_F(WriterTest, UnsignedIsRefusedUnknownKeyIsNotAuth) {
+  auto w = writer();
+  EXPECT_EQ(send(*w, add_a("h.example.test.", 1)).header.rcode(), uint8_t(wire::Rcode::Refused));
+  auto pkt = add_a("h.example.test.", 1);
+  tsig::Key other = key1();
+  other.name = N("other.");
+  ASSERT_TRUE(tsig::sign_request(pkt, other, kNow, nullptr).ok());
+  EXPECT_EQ(send(*w, pkt).header.rcode(), uint8_t(wire::Rcode::NotAuth));
+  auto bad = add_a("h.example.test.", 1);
+  tsig::Key wrong = key1();
+  wrong.secret[0] ^= 1;
+  ASSERT_TRUE(tsig::sign_request(bad, wrong, kNow, nullptr).ok());
+  EXPECT_EQ(send(*w, bad).header.rcode(), uint8_t(wire::Rcode::NotAuth));
+  EXPECT_FALSE(published);
+}
+
+TEST_F(WriterTest, NoPolicyRefuses) {
+  auto w = writer(false);
+  auto pkt = add_a("host.example.test.", 9);
+  ASSERT_TRUE(tsig::sign_request(pkt, key1(), kNow, nullptr).ok());
+  EXPECT_EQ(send(*w, pkt).header.rcode(), uint8_t(wire::Rcode::Refused));
+}
+
+TEST_F(WriterTest, StoreFailureIsServfailAndNothingPublished) {
+  auto w = writer();
+  ASSERT_TRUE(st->delete_zone(kOrigin).ok());  // append_changes now fails
+  auto pkt = add_a("host.example.test.", 9);
+  ASSERT_TRUE(tsig::sign_request(pkt, key1(), kNow, nullptr).ok());
+  EXPECT_EQ(send(*w, pkt).header.rcode(), uint8_t(wire::Rcode::ServFail));
+  EXPECT_FALSE(published);
+  EXPECT_EQ(w->current()->serial(), 10u);
+}
+
+TEST_F(WriterTest, ManyRequestsAllCommitted) {
+  auto w = writer();
+  std::vector<std::future<wire::Bytes>> futs;
+  std::vector<std::shared_ptr<std::promise<wire::Bytes>>> prs;
+  for (int i = 0; i < 50; i++) {
+    auto pkt = add_a(("h" + std::to_string(i) + ".example.test.").c_str(), uint8_t(i));
+    ASSERT_TRUE(tsig::sign_request(pkt, key1(), kNow, nullptr).ok());
+    auto pr = std::make_shared<std::promise<wire::Bytes>>();
+    futs.push_back(pr->get_future());
+    WriteRequest r;
+    r.packet = pkt;
+    r.reply = [pr](std::span<const uint8_t> b) { pr->set_value(wire::Bytes(b.begin(), b.end())); };
+    ASSERT_TRUE(w->submit(std::move(r)));
+  }
+  for (auto& f : futs) {
+    auto b = f.get();
+    EXPECT_EQ(b[3] & 0xF, 0);
+  }
+  EXPECT_EQ(w->current()->serial(), 60u);
+  EXPECT_EQ((*st->zone_info(kOrigin))->serial, 60u);
+}
+
+}  // namespace
+}  // namespace ddns::update
