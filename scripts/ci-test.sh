@@ -70,13 +70,13 @@ st_asan() {
     ctest -L unit --output-on-failure --no-tests=error --timeout "$CTEST_TIMEOUT" -j "$JOBS")
 }
 
-# TSan matters where threads are: the net and server layers. Only their
+# TSan matters where threads are: the net, server and update (writer) layers. Only their
 # test binaries are built and run (ctest test names come from gtest suites,
 # so the binaries are run directly rather than selected with ctest -R).
 st_tsan() {
   local t ran=0 rc=0
   configure "$B-tsan" -DDDNS_TSAN=ON || return 1
-  for t in net_test server_test; do
+  for t in net_test server_test update_test; do
     has_target "$B-tsan" "$t" || { echo "tsan: no target $t yet"; continue; }
     ninja -C "$B-tsan" -j "$JOBS" "$t" || { rc=1; continue; }
     echo "tsan: running $t"
