@@ -596,8 +596,9 @@ size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const ui
   limit = std::min(limit, cap);
 
   if (q.header.opcode() != wire::Opcode::Query) {
-    // Hook: NOTIFY (RFC 1996) and UPDATE (RFC 2136) are dispatched by the
-    // server before answer() once they exist; here they are not implemented.
+    // UPDATE (RFC 2136) never reaches here: the server hands it to the
+    // zone's writer. Other opcodes, NOTIFY (RFC 1996) included until
+    // replication lands, are not served by this engine: NOTIMP, as Knot.
     return simple_reply(q, out, limit, kNotImp, true, q.has_edns, our_udp);
   }
   if (q.has_edns && q.edns.version != 0) {

@@ -43,30 +43,28 @@ class AuthHandler : public net::QueryHandler {
 
   size_t handle_from(std::span<const uint8_t> query, net::Transport t, uint8_t* out, size_t cap,
                      const net::Peer& peer) override {
-    if (is_update(query)) {
-      try {
-        return handle_update(query, out, cap, &peer);
-      } catch (...) {
-        return 0;
-      }
-    }
-    return handle(query, t, out, cap);
+    return dispatch(query, t, out, cap, &peer);
   }
 
   size_t handle(std::span<const uint8_t> query, net::Transport t, uint8_t* out,
                 size_t cap) override {
+    return dispatch(query, t, out, cap, nullptr);
+  }
+
+ private:
+  size_t dispatch(std::span<const uint8_t> query, net::Transport t, uint8_t* out, size_t cap,
+                  const net::Peer* peer) {
     try {
       // RFC 2136: opcode UPDATE goes to the zone's writer, not the answer engine.
-      if (is_update(query)) return handle_update(query, out, cap, nullptr);
+      if (is_update(query)) return handle_update(query, out, cap, peer);
       return auth::answer(reader_.get(), opts_, query,
                           t == net::Transport::Udp ? auth::Transport::Udp : auth::Transport::Tcp,
                           out, cap, rotate_++);
     } catch (...) {
-      return 0;  // answer() does not throw; if memory runs out, drop this one query
+      return 0;  // answer() does not throw; if memory runs out, drop this one packet
     }
   }
 
- private:
   static bool is_update(std::span<const uint8_t> query) {
     return query.size() >= wire::kHeaderSize && !(query[2] & 0x80) &&
            ((query[2] >> 3) & 0xF) == uint8_t(wire::Opcode::Update);

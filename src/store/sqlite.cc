@@ -330,6 +330,17 @@ Result<std::optional<ZoneInfo>> SqliteStore::zone_info(const wire::Name& origin)
       ZoneInfo{origin.lowercased(), (*z)->serial, (*z)->base_serial, uint64_t(q.i64(0))});
 }
 
+Result<void> SqliteStore::clear_zone_data(int64_t zone_id) {
+  {
+    DDNS_STMT(d, "DELETE FROM records WHERE zone_id=?");
+    d.bind(1, zone_id);
+    DDNS_TRY(d.run());
+  }
+  DDNS_STMT(d, "DELETE FROM journal WHERE zone_id=?");
+  d.bind(1, zone_id);
+  return d.run();
+}
+
 Result<void> SqliteStore::write_records(int64_t zone_id, std::span<const wire::RR> records) {
   DDNS_STMT(ins, "INSERT INTO records(zone_id, owner, type, rclass, ttl, rdata) VALUES(?,?,?,?,?,?)");
   for (const auto& rr : records) {
@@ -398,16 +409,7 @@ Result<void> SqliteStore::put_zone_snapshot(const wire::Name& origin, uint32_t s
     id = sqlite3_last_insert_rowid(db_);
   } else {
     id = (*z)->id;
-    {
-      DDNS_STMT(d, "DELETE FROM records WHERE zone_id=?");
-      d.bind(1, id);
-      DDNS_TRY(d.run());
-    }
-    {
-      DDNS_STMT(d, "DELETE FROM journal WHERE zone_id=?");
-      d.bind(1, id);
-      DDNS_TRY(d.run());
-    }
+    DDNS_TRY(clear_zone_data(id));
     // last_seq is kept: sequence numbers are never reused, so a follower
     // that remembers a seq can tell that history was replaced.
     DDNS_STMT(u, "UPDATE zones SET base_serial=?, serial=? WHERE id=?");
@@ -426,16 +428,7 @@ Result<void> SqliteStore::delete_zone(const wire::Name& origin) {
   if (!z) return z.error();
   if (!*z) return make_error(origin.to_text() + ": no such zone in " + path_);
   const int64_t id = (*z)->id;
-  {
-    DDNS_STMT(d, "DELETE FROM records WHERE zone_id=?");
-    d.bind(1, id);
-    DDNS_TRY(d.run());
-  }
-  {
-    DDNS_STMT(d, "DELETE FROM journal WHERE zone_id=?");
-    d.bind(1, id);
-    DDNS_TRY(d.run());
-  }
+  DDNS_TRY(clear_zone_data(id));
   DDNS_STMT(d, "DELETE FROM zones WHERE id=?");
   d.bind(1, id);
   DDNS_TRY(d.run());

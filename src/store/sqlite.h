@@ -93,6 +93,8 @@ class SqliteStore final : public Store {
   Result<std::optional<ZoneRow>> find_zone(const wire::Name& origin);
   Result<void> read_journal(int64_t zone_id, const wire::Name& origin, int64_t from_seq,
                             int64_t to_seq, std::vector<zone::ChangeSet>* out);
+  // Deletes a zone's base records and journal (caller holds a write txn).
+  Result<void> clear_zone_data(int64_t zone_id);
   Result<void> write_records(int64_t zone_id, std::span<const wire::RR> records);
   Result<std::vector<wire::RR>> read_records(int64_t zone_id);
 

@@ -505,6 +505,18 @@ Result<void> sign_response(Bytes& msg, const Verified& request, uint64_t now, By
 
 // ---- Streams (RFC 8945 §5.3.1) ----------------------------------------------
 
+namespace {
+// The digest for the next message of a stream: the one still open across
+// unsigned messages, or a new one that starts with the prior MAC (§5.3.1).
+Hmac& stream_hmac(std::optional<Hmac>& pending, std::optional<Hmac>& fresh, const Key& key,
+                  std::span<const uint8_t> prior_mac) {
+  if (pending) return *pending;
+  fresh.emplace(key.alg, key.secret);
+  put_prior_mac(*fresh, prior_mac);
+  return *fresh;
+}
+}  // namespace
+
 StreamSigner::StreamSigner(Key key, std::span<const uint8_t> request_mac, uint16_t fudge)
     : key_(std::move(key)), prior_mac_(request_mac.begin(), request_mac.end()), fudge_(fudge) {}
 
@@ -512,14 +524,7 @@ Result<size_t> StreamSigner::sign(uint8_t* buf, size_t len, size_t cap, uint64_t
   if (len < wire::kHeaderSize) return make_error("tsig: message shorter than a header");
   Vars v{&key_.name, &algorithm_name(key_.alg), now, fudge_, 0, {}};
   std::optional<Hmac> fresh;
-  Hmac* h;
-  if (pending_) {
-    h = &*pending_;
-  } else {
-    fresh.emplace(key_.alg, key_.secret);
-    h = &*fresh;
-    put_prior_mac(*h, prior_mac_);
-  }
+  Hmac* h = &stream_hmac(pending_, fresh, key_, prior_mac_);
   put_message(*h, {buf, len}, len, get_u16(buf), false);
   if (signed_ == 0) {
     put_variables(*h, v);
@@ -596,14 +601,7 @@ Verified StreamVerifier::verify(std::span<const uint8_t> packet, const wire::Par
     v = prepare(packet, info, *tsig_rr, k);
     if (v.ok()) {
       std::optional<Hmac> fresh;
-      Hmac* h;
-      if (pending_) {
-        h = &*pending_;
-      } else {
-        fresh.emplace(key_.alg, key_.secret);
-        h = &*fresh;
-        put_prior_mac(*h, prior_mac_);
-      }
+      Hmac* h = &stream_hmac(pending_, fresh, key_, prior_mac_);
       v = check_mac(std::move(v), *h, packet, info, true, now, opts_);
     }
   }
