@@ -1,11 +1,7 @@
-// ChangeSet application: touched owners are materialised, changed in order,
-// and the snapshot is rebuilt from the untouched nodes plus those owners.
-//
-// Measured (RelWithDebInfo -O2, shared 2-core box under load, apply_test
-// ApplyBench.*, one added record): 100k records 90-145 ms, 1M records
-// 1.45-2.0 s - the same as Zone::build of that many records alone, which
-// dominates; 10000 changesets in one batch on a 100k zone: ~75 ms. Linear
-// in zone size: a later step can share unchanged arenas between snapshots.
+// ChangeSet application: touched owners are materialised from the base,
+// changed in order and checked, and Zone::replace_owners makes the next
+// snapshot copy-on-write, sharing every untouched node, table chunk and
+// blob segment with the base (cost follows the change, not the zone).
 #include "zone/apply.h"
 
 #include <cstring>
@@ -16,17 +12,8 @@
 namespace ddns::zone {
 namespace {
 
-struct Rec {
-  uint16_t type;
-  uint32_t ttl;
-  wire::Bytes rdata;
-};
-
-struct Owner {
-  wire::Name name;           // lowercased
-  NodeId base = kNoNode;     // node in the base snapshot, if any
-  std::vector<Rec> recs;
-};
+using Rec = detail::OwnerRecords::Rec;
+using Owner = detail::OwnerRecords;
 
 inline uint16_t get16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
 
@@ -58,7 +45,6 @@ Result<std::shared_ptr<const Zone>> apply(const Zone& base, const ChangeSet& cs)
 Result<std::shared_ptr<const Zone>> apply(const Zone& base, std::span<const ChangeSet> batch) {
   std::unordered_map<wire::Name, size_t, wire::NameHash> index;
   std::vector<Owner> owners;
-  size_t added_total = 0;
 
   auto owner_of = [&](const wire::Name& name) -> Owner& {
     auto [it, fresh] = index.try_emplace(name, owners.size());
@@ -66,8 +52,8 @@ Result<std::shared_ptr<const Zone>> apply(const Zone& base, std::span<const Chan
       Owner o;
       o.name = name.lowercased();
       const auto w = o.name.wire();
-      o.base = base.find(w.data(), w.size());
-      if (o.base != kNoNode) load_node(base, o.base, o.recs);
+      const NodeId id = base.find(w.data(), w.size());
+      if (id != kNoNode) load_node(base, id, o.recs);
       owners.push_back(std::move(o));
     }
     return owners[it->second];
@@ -103,46 +89,9 @@ Result<std::shared_ptr<const Zone>> apply(const Zone& base, std::span<const Chan
         }
       }
       o.recs.push_back(Rec{rr.type, rr.ttl, rr.rdata});
-      ++added_total;
     }
   }
-
-  // Copy out every untouched node as it is, then the touched owners.
-  std::vector<bool> touched(base.node_count(), false);
-  for (const Owner& o : owners) {
-    if (o.base != kNoNode) touched[o.base] = true;
-  }
-  std::vector<wire::RR> records;
-  records.reserve(base.record_count() + added_total);
-  for (NodeId id = 0; id < base.node_count(); ++id) {
-    const Zone::Node& n = base.node(id);
-    if (n.rrset_count == 0 || touched[id]) continue;
-    const auto nw = base.node_name(id);
-    const wire::Name name = wire::Name::from_checked_wire(nw.data(), nw.size());
-    for (size_t i = 0; i < n.rrset_count; ++i) {
-      RRsetView v = base.rrset_at(id, i);
-      const uint8_t* p = v.data;
-      for (size_t k = 0; k < v.count; ++k) {
-        const size_t rl = get16(p);
-        wire::RR& rr = records.emplace_back();
-        rr.owner = name;
-        rr.type = v.type;
-        rr.ttl = v.ttl;
-        rr.rdata.assign(p + 2, p + 2 + rl);
-        p += 2 + rl;
-      }
-    }
-  }
-  for (Owner& o : owners) {
-    for (Rec& r : o.recs) {
-      wire::RR& rr = records.emplace_back();
-      rr.owner = o.name;
-      rr.type = r.type;
-      rr.ttl = r.ttl;
-      rr.rdata = std::move(r.rdata);
-    }
-  }
-  return Zone::build(base.origin(), std::move(records));
+  return Zone::replace_owners(base, owners);
 }
 
 }  // namespace ddns::zone

@@ -1,9 +1,14 @@
 // Immutable zone snapshot: the tree of names and RRsets that queries read
 // without locks, and ZoneSet, the set of zones served (deepest match wins).
-// A snapshot is never changed after build(); the next version is a new one.
+// A snapshot is never changed after build(); the next version is a new one
+// (Zone::replace_owners, behind zone::apply) that shares every part the
+// change did not touch: nodes and the name table live in copy-on-write
+// chunks, node blobs (name, RRsets, rdata) in append-only segments.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -39,19 +44,79 @@ struct LowerName {
   size_t suffix_len(size_t i) const { return size_t(len) - offsets[i]; }
 };
 
-// One RRset as stored: rdatas live contiguously in the zone's arena as
-// [u16 length][rdata] entries. Valid as long as the Zone lives.
+// One RRset as stored: rdatas live contiguously as [u16 length][rdata]
+// entries. Valid as long as the Zone lives.
 struct RRsetView {
   uint16_t type = 0;
   uint16_t count = 0;
   uint32_t ttl = 0;
   const uint8_t* data = nullptr;   // first [u16 len][rdata] entry
-  // For NS/MX/SRV: per-rdata node id of the target name in this zone (or
-  // kNoNode), precomputed for additional-section processing; else null.
+  // For NS/MX/SRV: per-rdata node id of the target name (or kNoNode when
+  // the target is outside the zone), precomputed for additional-section
+  // processing; else null. A target name that does not exist in the zone
+  // maps to a placeholder node with no RRsets that find() never returns.
   const NodeId* targets = nullptr;
 
   bool empty() const { return count == 0; }
 };
+
+namespace detail {
+struct Segment;
+
+// Equality of two short byte strings (names) without a libc call: whole
+// words, the tail as one overlapping word.
+inline bool same_bytes(const uint8_t* a, const uint8_t* b, size_t n) {
+  auto load8 = [](const uint8_t* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  };
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 < n; i += 8)
+      if (load8(a + i) != load8(b + i)) return false;
+    return load8(a + n - 8) == load8(b + n - 8);
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+// An RRset header inside a node blob (offsets from the blob start).
+struct SetHdr {
+  uint16_t type;
+  uint16_t count;
+  uint32_t ttl;
+  uint32_t data_off;
+  uint32_t target_off;  // 0 = no targets
+};
+
+// One owner's complete records after a change, in order (zone::apply).
+struct OwnerRecords {
+  struct Rec {
+    uint16_t type;
+    uint32_t ttl;
+    wire::Bytes rdata;
+  };
+  wire::Name name;  // lowercased, inside the zone
+  std::vector<Rec> recs;
+};
+// A fixed-capacity block of T shared by snapshots (copy on write): the
+// next snapshot copies a chunk only when it changes something in it.
+template <class T>
+struct Chunk {
+  std::atomic<uint32_t> refs;
+  uint32_t cap;
+  uint64_t gen;  // the snapshot that created it (and alone may write it)
+  // The cap elements follow the header.
+  T* v() { return reinterpret_cast<T*>(this + 1); }
+  const T* v() const { return reinterpret_cast<const T*>(this + 1); }
+};
+// Owner of up to 64 chunks (zone.cc): snapshots share directories, so a
+// new snapshot takes one reference per 64 chunks, not one per chunk.
+template <class C>
+struct Dir;
+}  // namespace detail
 
 class Zone {
  public:
@@ -63,17 +128,26 @@ class Zone {
     kHasDname = 8,
     kWildcardChild = 16, // a "*" child node exists (RFC 4592 §2.2)
     kEmpty = 32,         // no RRsets: an empty non-terminal (RFC 4592 §2.2.2)
+    // Internal: a target placeholder outside the tree (see RRsetView::targets)
+    // and an unused slot. Neither is returned by find() nor has RRsets.
+    kGhost = 64,
+    kFree = 128,
   };
 
+  // Hot fields first (the answer path reads blob, flags, counts and cut).
   struct Node {
-    uint32_t name_off;     // lowercased wire name in the name arena
+    const uint8_t* blob;   // name, RRset headers, rdata, targets (zone.cc)
+    uint16_t flags;
+    uint16_t rrset_count;
     uint8_t name_len;
     uint8_t labels;
-    uint16_t flags;
-    NodeId parent;         // kNoNode for the apex
+    uint16_t sets_off;     // RRset headers in the blob
     NodeId cut;            // topmost delegation at or above this node, or kNoNode
-    uint32_t rrset_begin;
-    uint16_t rrset_count;
+    NodeId parent;         // kNoNode for the apex
+    NodeId first_child;    // tree links, kNoNode = none
+    NodeId next_sibling;
+    NodeId prev_sibling;
+    uint32_t refs;         // NS/MX/SRV rdatas that target this node
   };
 
   // Builds a snapshot from records (any order). Records outside `origin`
@@ -87,6 +161,15 @@ class Zone {
   // store is emptied as it is consumed.
   static Result<std::shared_ptr<const Zone>> build(const wire::Name& origin,
                                                    RecordStore&& records);
+  // The next snapshot: `base` with the records of each owner in `owners`
+  // replaced by that owner's list (empty = the name goes). Shares every
+  // untouched part with `base` (copy on write), so the cost follows the
+  // size of the change, not of the zone. Same result as build() of the
+  // changed record list (RRsets sorted and deduplicated, an RRset's TTL =
+  // its last record's). Errors (misplaced or missing SOA, oversized RRset)
+  // leave `base` as it was. The writer of zone::apply.
+  static Result<std::shared_ptr<const Zone>> replace_owners(const Zone& base,
+                                                            const std::vector<detail::OwnerRecords>& owners);
   const wire::Name& origin() const { return origin_; }
   uint32_t serial() const { return serial_; }
   size_t record_count() const { return record_count_; }
@@ -94,59 +177,116 @@ class Zone {
   std::vector<wire::RR> records() const;
 
   // --- Fast read API for the answer engine (no allocation) ---
-  size_t node_count() const { return nodes_.size(); }
+  // Node ids are below node_count(); ids of placeholders and unused slots
+  // (flags kGhost / kFree, no RRsets) are among them.
+  size_t node_count() const { return node_count_; }
   NodeId apex() const { return 0; }
-  const Node& node(NodeId id) const { return nodes_[id]; }
+  const Node& node(NodeId id) const { return nchunks_[id >> kNodeShift]->v()[id & kNodeMask]; }
   std::span<const uint8_t> node_name(NodeId id) const {
-    return {names_.data() + nodes_[id].name_off, nodes_[id].name_len};
+    const Node& n = node(id);
+    return {n.blob + kNameOff, n.name_len};
   }
   // Exact match of a lowercased wire name (any name, below cuts too).
-  NodeId find(const uint8_t* lower_wire, size_t len) const;
-  NodeId find(const uint8_t* lower_wire, size_t len, uint64_t hash) const;
+  NodeId find(const uint8_t* lower_wire, size_t len) const { return find(lower_wire, len, name_hash(lower_wire, len)); }
+  NodeId find(const uint8_t* lower_wire, size_t len, uint64_t hash) const {
+    const uint64_t tag = hash >> 32;
+    for (uint64_t i = hash >> shift_;; i = (i + 1) & mask_) {
+      const uint64_t e = entry(i);
+      if (e == 0) return kNoNode;
+      // Placeholders are stored with the low tag bit flipped: never a match.
+      if ((e >> 32) == tag) {
+        const NodeId id = NodeId(e) - 1;
+        const Node& n = node(id);
+        if (n.name_len == len && detail::same_bytes(n.blob + kNameOff, lower_wire, len)) return id;
+      }
+    }
+  }
   // The RRset of `type` at a node, or an empty view.
-  RRsetView rrset(NodeId id, uint16_t type) const;
+  RRsetView rrset(NodeId id, uint16_t type) const {
+    const Node& n = node(id);
+    const auto* s = reinterpret_cast<const detail::SetHdr*>(n.blob + n.sets_off);
+    for (size_t i = 0; i < n.rrset_count; ++i) {
+      if (s[i].type == type) return view(n.blob, s[i]);
+      if (s[i].type > type) break;
+    }
+    return {};
+  }
   // The i-th RRset of a node (RRsets are sorted by type code).
-  RRsetView rrset_at(NodeId id, size_t i) const;
+  RRsetView rrset_at(NodeId id, size_t i) const {
+    const Node& n = node(id);
+    if (i >= n.rrset_count) return {};
+    return view(n.blob, reinterpret_cast<const detail::SetHdr*>(n.blob + n.sets_off)[i]);
+  }
   // Apex SOA (always present).
   RRsetView soa() const { return rrset_at(0, soa_index_); }
   uint32_t soa_minimum() const { return soa_minimum_; }
 
-  // Memory held by the snapshot's arenas and tables, in bytes.
+  // A secondary's copy past its SOA expire time (RFC 1035 §3.3.13): queries
+  // get SERVFAIL. The one mutable bit of a snapshot, set by the secondary's
+  // timer on the snapshot being served; a fresh transfer publishes a new
+  // snapshot, which starts unexpired.
+  bool expired() const { return expired_.load(std::memory_order_relaxed); }
+  void set_expired(bool e) const { expired_.store(e, std::memory_order_relaxed); }
+
+  // Memory held by the snapshot's arenas and tables, in bytes (parts shared
+  // with other snapshots are counted in each).
   size_t memory_usage() const;
+  // Bytes of node data in this snapshot's arenas that it no longer uses
+  // (left by changes; bounded by apply's cleaning).
+  size_t garbage_bytes() const;
 
   Zone(const Zone&) = delete;
   Zone& operator=(const Zone&) = delete;
-  ~Zone() = default;
+  ~Zone();
 
  private:
+  friend class ZoneEditor;  // zone.cc: the copy-on-write next version
   Zone() = default;
   template <class Recs>
   static Result<std::shared_ptr<const Zone>> build_from(const wire::Name& origin, Recs& records);
-  struct RRset {
-    uint16_t type;
-    uint16_t count;
-    uint32_t ttl;
-    uint32_t data_off;     // into rdata_
-    uint32_t target_off;   // into targets_, or UINT32_MAX
-  };
-  NodeId insert_node(const uint8_t* lw, size_t len, uint64_t h, bool* created);
-  void grow_table();
-  RRsetView view(const RRset& s) const;
+
+  static constexpr size_t kNameOff = 8;   // blob: [u32 node id][u32 size][name]...
+  static constexpr unsigned kNodeShift = 9;
+  static constexpr NodeId kNodeMask = (NodeId(1) << kNodeShift) - 1;
+  static constexpr unsigned kTabShift = 12;
+  static constexpr uint64_t kTabMask = (uint64_t(1) << kTabShift) - 1;
+  using NodeChunk = detail::Chunk<Node>;
+  using TabChunk = detail::Chunk<uint64_t>;
+
+  uint64_t entry(uint64_t i) const { return tchunks_[i >> kTabShift]->v()[i & kTabMask]; }
+  static RRsetView view(const uint8_t* blob, const detail::SetHdr& s) {
+    RRsetView v;
+    v.type = s.type;
+    v.count = s.count;
+    v.ttl = s.ttl;
+    v.data = blob + s.data_off;
+    v.targets = s.target_off ? reinterpret_cast<const NodeId*>(blob + s.target_off) : nullptr;
+    return v;
+  }
 
   wire::Name origin_;
   uint32_t serial_ = 0;
   uint32_t soa_minimum_ = 0;
+  mutable std::atomic<bool> expired_{false};
   size_t record_count_ = 0;
   uint16_t soa_index_ = 0;
-  std::vector<Node> nodes_;
-  std::vector<uint8_t> names_;
-  std::vector<RRset> rrsets_;
-  std::vector<uint8_t> rdata_;
-  std::vector<NodeId> targets_;
-  // Open addressing, linear probing: (hash high 32 bits << 32) | node id;
-  // 0 = empty (node ids are stored +1).
-  std::vector<uint64_t> table_;
+  uint64_t gen_ = 0;
+  size_t node_count_ = 0;
+  NodeId free_head_ = kNoNode;   // unused slots, linked through next_sibling
+  std::vector<NodeChunk*> nchunks_;              // flat, for reads
+  std::vector<detail::Dir<NodeChunk>*> ndirs_;   // the same chunks, owned
+  // Open addressing, linear probing, home slot = top bits of the hash:
+  // (hash high 32 bits << 32) | (node id + 1); 0 = empty.
+  std::vector<TabChunk*> tchunks_;
+  std::vector<detail::Dir<TabChunk>*> tdirs_;
   uint64_t mask_ = 0;
+  unsigned shift_ = 64;
+  size_t table_used_ = 0;
+  // Node blobs live in append-only segments shared by snapshots, sorted by
+  // address, with the bytes this snapshot still uses in each.
+  std::vector<detail::Segment*> segs_;
+  std::vector<size_t> seg_live_;
+  detail::Segment* tail_ = nullptr;  // where this snapshot's successor appends
 };
 
 class ZoneSet {
