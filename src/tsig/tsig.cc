@@ -393,7 +393,7 @@ Verified verify_request(std::span<const uint8_t> packet, const wire::ParseInfo& 
   Hmac h(v.key->alg, v.key->secret);
   v = check_mac(std::move(v), h, packet, info, false, now, opts);
   if (v.ok() && opts.replay && !opts.replay->check_and_record(v.key->name, v.tsig.time_signed)) {
-    return fail(std::move(v), Status::BadTime, "time signed older than a message seen before");
+    return fail(std::move(v), Status::BadTime, "time signed well before a message seen already (replay?)");
   }
   return v;
 }
@@ -419,8 +419,8 @@ bool ReplayCache::check_and_record(const wire::Name& key, uint64_t time_signed) 
   std::lock_guard<std::mutex> lock(mu_);
   auto [it, fresh] = newest_.try_emplace(key, time_signed);
   if (fresh) return true;
-  if (time_signed < it->second) return false;
-  it->second = time_signed;
+  if (time_signed + kReplaySlack < it->second) return false;
+  it->second = std::max(it->second, time_signed);
   return true;
 }
 

@@ -111,13 +111,19 @@ enum class Status : uint8_t {
 std::string_view status_text(Status s);
 
 // RFC 8945 §5.2.3: remembers, per key name, the newest Time Signed that
-// verified, so a later message signed earlier (a replay inside the fudge
-// window) gets BADTIME. Equal times pass (several messages per second are
-// normal). Thread-safe; one instance per server, shared by its workers.
+// verified, so a message signed well before it (a replay inside the fudge
+// window) gets BADTIME. Messages up to kReplaySlack seconds older than the
+// newest still pass: several clients sharing a key sign concurrently and
+// their requests wait in queues, so arrival order is not signing order. A
+// retransmission (same message, same time) passes too; the update is
+// idempotent at the RRset level for the usual replace-address updates.
+// Thread-safe; one instance per writer.
+inline constexpr uint64_t kReplaySlack = 5;
+
 class ReplayCache {
  public:
-  // True (and `time_signed` remembered when newer) unless it is older than
-  // the newest seen for `key`.
+  // True (and `time_signed` remembered when newer) unless it is more than
+  // kReplaySlack seconds older than the newest seen for `key`.
   bool check_and_record(const wire::Name& key, uint64_t time_signed);
   void clear();
 

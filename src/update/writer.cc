@@ -22,6 +22,7 @@ struct Pending {
   wire::Rcode rcode = wire::Rcode::NoError;
   bool processed = false;  // went through Batch::process (depends on the commit)
   std::string why;         // for the log
+  EditResult edit;         // for a programmatic change (req.edit set)
 };
 
 const char* rcode_name(wire::Rcode r) {
@@ -88,6 +89,31 @@ std::vector<uint8_t> build_reply(const Pending& p, uint64_t now) {
 
 uint64_t system_now() { return uint64_t(::time(nullptr)); }
 
+// A programmatic change is processed as the UPDATE it stands for (RFC 2136
+// §2.5.2 delete an RRset, §2.5.1 add to an RRset, per change), so every rule
+// an UPDATE obeys (CNAME exclusivity, apex SOA/NS, record limits) holds.
+void process_edit(const wire::Name& origin_, Batch& batch, Pending& p) {
+  constexpr uint16_t kSOA = 6, kANY = 255;
+  EditResult& er = p.edit;
+  wire::Message m;
+  m.header.set_opcode(wire::Opcode::Update);
+  m.question.push_back(wire::Question{origin_, kSOA, 1});
+  for (const RRsetChange& c : p.req.edit->changes) {
+    std::vector<wire::Bytes> prev;
+    for (const auto& set : batch.node(c.owner))
+      if (set.type == c.type) prev = set.rdatas;
+    er.previous.push_back(std::move(prev));
+    m.authority.push_back(wire::RR{c.owner, c.type, kANY, 0, {}});
+    for (const auto& rd : c.rdatas) m.authority.push_back(wire::RR{c.owner, c.type, 1, c.ttl, rd});
+  }
+  Outcome out = batch.process(m, [](const wire::Name&, uint16_t) { return true; });
+  er.rcode = out.rcode;
+  er.reason = out.reason;
+  er.changed = out.rcode == wire::Rcode::NoError && !out.changes.empty();
+  p.processed = out.rcode == wire::Rcode::NoError;
+}
+
+
 }  // namespace
 
 std::vector<uint8_t> error_reply(std::span<const uint8_t> packet, wire::Rcode rcode,
@@ -121,6 +147,12 @@ ZoneWriter::ZoneWriter(std::shared_ptr<const zone::Zone> initial, store::Store* 
 
 ZoneWriter::~ZoneWriter() { stop(); }
 
+bool ZoneWriter::submit_edit(EditRequest req) {
+  WriteRequest w;
+  w.edit = std::make_shared<EditRequest>(std::move(req));
+  return submit(std::move(w));
+}
+
 bool ZoneWriter::submit(WriteRequest req) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -152,10 +184,18 @@ ZoneWriter::Stats ZoneWriter::stats() const {
 
 void ZoneWriter::run() {
   std::vector<WriteRequest> batch;
+  size_t last_batch = 0;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // The clients answered by the last batch are sending their next
+      // requests right now; without a short wait for them, N busy clients
+      // settle into two half-size batches that alternate, each paying a
+      // full sync. Waiting up to a fraction of a sync lets them merge.
+      if (last_batch > 1 && queue_.size() < last_batch && !stopping_)
+        cv_.wait_for(lock, std::chrono::microseconds(1500),
+                     [&] { return stopping_ || queue_.size() >= last_batch; });
       if (queue_.empty()) return;  // stopping and drained
       size_t n = std::min(queue_.size(), std::max<size_t>(1, opts_.max_batch));
       for (size_t i = 0; i < n; i++) {
@@ -163,6 +203,7 @@ void ZoneWriter::run() {
         queue_.pop_front();
       }
     }
+    last_batch = batch.size();
     process_batch(batch);
     batch.clear();
   }
@@ -185,6 +226,10 @@ void ZoneWriter::process_batch(std::vector<WriteRequest>& reqs) {
   for (auto& r : reqs) {
     Pending& p = pend.emplace_back();
     p.req = std::move(r);
+    if (p.req.edit) {
+      process_edit(origin_, batch, p);
+      continue;
+    }
     const auto& pkt = p.req.packet;
     if (pkt.size() < wire::kHeaderSize) {
       pend.pop_back();  // nothing to answer to
@@ -282,6 +327,19 @@ void ZoneWriter::process_batch(std::vector<WriteRequest>& reqs) {
     else stats_.committed += batch.changes().size();
   }
   for (auto& p : pend) {
+    if (p.req.edit) {
+      EditResult& er = p.edit;
+      if (failed && p.processed) {
+        er.rcode = wire::Rcode::ServFail;
+        er.reason = "store write failed";
+        er.changed = false;
+      }
+      er.serial = failed ? base->serial() : batch.serial();
+      if (er.rcode != wire::Rcode::NoError)
+        spdlog::info("zone {}: edit: {}: {}", origin_.to_text(), rcode_name(er.rcode), er.reason);
+      if (p.req.edit->done) p.req.edit->done(er);
+      continue;
+    }
     if (failed && p.processed) p.rcode = wire::Rcode::ServFail;
     if (p.rcode == wire::Rcode::NoError)
       spdlog::debug("zone {}: update id {} ({}): NOERROR", origin_.to_text(), p.hdr.id, who(p));

@@ -23,12 +23,43 @@
 
 namespace ddns::update {
 
+// A programmatic change (DynDNS2, REST): whole RRsets replaced. It goes
+// through the same batch, journal, group commit and publish as an RFC 2136
+// UPDATE, in queue order with them.
+struct RRsetChange {
+  wire::Name owner;
+  uint16_t type = 0;
+  uint32_t ttl = 60;
+  std::vector<wire::Bytes> rdatas;  // the new RRset (wire rdata); empty = delete the RRset
+};
+
+struct EditResult {
+  // NoError; NotZone (owner outside the zone); Refused (would break the
+  // zone: CNAME beside other data, apex SOA/NS); ServFail (store failed or
+  // writer stopping).
+  wire::Rcode rcode = wire::Rcode::NoError;
+  bool changed = false;     // false: every RRset already held exactly this
+  uint32_t serial = 0;      // the zone's serial once this is durable
+  // Per change, the RRset's rdatas before this edit (empty = there was none).
+  std::vector<std::vector<wire::Bytes>> previous;
+  std::string reason;       // for a non-NoError rcode
+};
+
+struct EditRequest {
+  std::vector<RRsetChange> changes;  // all or nothing
+  // Called once, on the writer thread, after the change is durable and
+  // published (or has failed). Must not block.
+  std::function<void(const EditResult&)> done;
+};
+
 struct WriteRequest {
   std::vector<uint8_t> packet;
   std::optional<Address> source;  // client address (policy "from" rules)
   // Called on the writer thread with the response (never empty).
   std::function<void(std::span<const uint8_t>)> reply;
   size_t max_reply = 65535;  // the transport's limit (UDP: client's size)
+  // Set instead of `packet` for a programmatic change (see submit_edit).
+  std::shared_ptr<EditRequest> edit;
 };
 
 struct WriterOptions {
@@ -56,6 +87,9 @@ class ZoneWriter {
 
   // Queues a request; false when stopped or the queue is full.
   bool submit(WriteRequest req);
+  // Queues a programmatic change; false when stopped or the queue is full
+  // (`done` is then not called).
+  bool submit_edit(EditRequest req);
   // Finishes the queued requests, then joins the thread. Idempotent.
   void stop();
 

@@ -185,5 +185,47 @@ TEST_F(WriterTest, ManyRequestsAllCommitted) {
   EXPECT_EQ((*st->zone_info(kOrigin))->serial, 60u);
 }
 
+// Edits (DynDNS2/REST) share the batch and commit path; an edit with no
+// policy is still accepted (policy governs RFC 2136 only), a repeat is
+// "unchanged" without a serial bump, and `previous` reports the old RRset.
+TEST_F(WriterTest, EditReplacesRRsetAndReportsNoChange) {
+  auto w = writer(/*with_policy=*/false);
+  auto edit = [&](std::vector<RRsetChange> ch) {
+    std::promise<EditResult> pr;
+    auto fut = pr.get_future();
+    EditRequest e;
+    e.changes = std::move(ch);
+    e.done = [&pr](const EditResult& r) { pr.set_value(r); };
+    EXPECT_TRUE(w->submit_edit(std::move(e)));
+    EXPECT_EQ(fut.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    return fut.get();
+  };
+  auto a = [](uint8_t last) { return RRsetChange{N("home.example.test."), 1, 60, {{192, 0, 2, last}}}; };
+  auto r1 = edit({a(7)});
+  EXPECT_EQ(r1.rcode, wire::Rcode::NoError);
+  EXPECT_TRUE(r1.changed);
+  EXPECT_EQ(r1.serial, 11u);
+  ASSERT_EQ(r1.previous.size(), 1u);
+  EXPECT_TRUE(r1.previous[0].empty());
+  auto r2 = edit({a(7)});
+  EXPECT_EQ(r2.rcode, wire::Rcode::NoError);
+  EXPECT_FALSE(r2.changed);
+  EXPECT_EQ(r2.serial, 11u);
+  auto r3 = edit({a(8), RRsetChange{N("home.example.test."), 28, 60,
+                                     {wire::Bytes{0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}}});
+  EXPECT_TRUE(r3.changed);
+  EXPECT_EQ(r3.serial, 12u);
+  ASSERT_EQ(r3.previous.size(), 2u);
+  ASSERT_EQ(r3.previous[0].size(), 1u);
+  EXPECT_EQ(r3.previous[0][0], (wire::Bytes{192, 0, 2, 7}));
+  auto r4 = edit({RRsetChange{N("home.example.test."), 1, 60, {}}});  // delete
+  EXPECT_TRUE(r4.changed);
+  auto r5 = edit({RRsetChange{N("home.example.org."), 1, 60, {{192, 0, 2, 1}}}});
+  EXPECT_EQ(r5.rcode, wire::Rcode::NotZone);
+  EXPECT_EQ((*st->zone_info(kOrigin))->serial, 13u);
+  // Unsigned RFC 2136 is still refused without a policy.
+  EXPECT_EQ(send(*w, add_a("h.example.test.", 1)).header.rcode(), uint8_t(wire::Rcode::Refused));
+}
+
 }  // namespace
 }  // namespace ddns::update
