@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -267,6 +268,10 @@ struct Frontend::TcpLoop : Responder {
     std::vector<uint8_t> out;  // framed responses not yet sent, from out_off
     size_t out_off = 0;
     Clock::time_point last;
+    sockaddr_storage addr{};    // the client, for handlers' access checks
+    socklen_t addr_len = 0;
+    // Multi-message answers in order; the front one is being sent.
+    std::deque<std::unique_ptr<MessageSource>> streams;
     bool read_closed = false;
     bool reading = true;       // EPOLLIN armed
     bool writing = false;      // EPOLLOUT armed
@@ -281,13 +286,16 @@ struct Frontend::TcpLoop : Responder {
   std::chrono::milliseconds idle{10000};
   uint32_t max_clients = 1000;
   size_t max_pending = 256 * 1024;
+  size_t stream_low = 128 * 1024;
   bool listeners_paused = false;
-  Counter accepted, refused, queries, timed_out;
+  Counter accepted, refused, queries, timed_out, streams_started;
+  std::thread::id loop_thread;
   uint32_t next_id = 0;
   // Deferred answers from other threads, (conn id, message); `replies` wakes us.
   Fd replies;
   std::mutex reply_mu;
   std::vector<std::pair<uint64_t, std::vector<uint8_t>>> reply_queue;
+  std::vector<std::pair<uint64_t, std::unique_ptr<MessageSource>>> stream_queue;
 
   static uint64_t conn_key(const Conn& c) { return c.id << 32 | uint32_t(c.fd.fd); }
 
@@ -300,13 +308,44 @@ struct Frontend::TcpLoop : Responder {
     [[maybe_unused]] ssize_t w = ::write(replies.fd, &one, sizeof one);
   }
 
+  Conn* find_conn(uint64_t key) {
+    auto it = conns.find(int(uint32_t(key)));
+    if (it == conns.end() || conn_key(*it->second) != key) return nullptr;  // closed meanwhile
+    return it->second.get();
+  }
+
+  void stream(uint64_t conn, std::unique_ptr<MessageSource> src) override {
+    if (std::this_thread::get_id() == loop_thread) {
+      // Called by our own handler (inside process()): attach now, so that
+      // process() stops before the next query and pump() starts sending.
+      streams_started.add(1);
+      if (Conn* c = find_conn(conn)) c->streams.push_back(std::move(src));
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(reply_mu);
+      stream_queue.emplace_back(conn, std::move(src));
+    }
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t w = ::write(replies.fd, &one, sizeof one);
+  }
+
   void deliver_replies() {
     uint64_t v;
     [[maybe_unused]] ssize_t r = ::read(replies.fd, &v, sizeof v);
     std::vector<std::pair<uint64_t, std::vector<uint8_t>>> q;
+    std::vector<std::pair<uint64_t, std::unique_ptr<MessageSource>>> sq;
     {
       std::lock_guard<std::mutex> lock(reply_mu);
       q.swap(reply_queue);
+      sq.swap(stream_queue);
+    }
+    for (auto& [key, src] : sq) {
+      streams_started.add(1);
+      Conn* c = find_conn(key);
+      if (!c) continue;  // the source dies here
+      c->streams.push_back(std::move(src));
+      pump(*c);
     }
     for (auto& [key, msg] : q) {
       auto it = conns.find(int(uint32_t(key)));
@@ -340,7 +379,10 @@ struct Frontend::TcpLoop : Responder {
 
   void accept_all(int lfd) {
     for (int i = 0; i < 64; ++i) {
-      int fd = ::accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      sockaddr_storage addr{};
+      socklen_t addr_len = sizeof addr;
+      int fd = ::accept4(lfd, reinterpret_cast<sockaddr*>(&addr), &addr_len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
           // Out of descriptors: stop accepting until the next sweep instead of spinning.
@@ -360,6 +402,8 @@ struct Frontend::TcpLoop : Responder {
       auto c = std::make_unique<Conn>();
       c->fd = Fd(fd);
       c->id = ++next_id;
+      c->addr = addr;
+      c->addr_len = addr_len;
       c->in.resize(4096);
       c->last = Clock::now();
       epoll_add(epoll.fd, fd, EPOLLIN | EPOLLRDHUP, uint64_t(fd));
@@ -369,14 +413,17 @@ struct Frontend::TcpLoop : Responder {
   }
 
   // Answers every complete message in the input buffer, unless too much
-  // output is already waiting (the client is not reading).
+  // output is already waiting (the client is not reading) or a stream is
+  // being sent (its messages must not be interleaved with other answers).
   void process(Conn& c) {
     size_t pos = 0;
-    while (c.in_len - pos >= 2 && c.out.size() - c.out_off < max_pending) {
+    while (c.in_len - pos >= 2 && c.out.size() - c.out_off < max_pending && c.streams.empty()) {
       size_t len = size_t(c.in[pos]) << 8 | c.in[pos + 1];
       if (c.in_len - pos - 2 < len) break;
       queries.add(1);
       Peer peer;
+      peer.addr = &c.addr;
+      peer.addr_len = c.addr_len;
       peer.responder = this;
       peer.conn = conn_key(c);
       size_t r = handler->handle_from({c.in.data() + pos + 2, len}, Transport::Tcp,
@@ -416,12 +463,35 @@ struct Frontend::TcpLoop : Responder {
     return true;
   }
 
+  // Pulls stream messages while fewer than stream_low bytes wait to be
+  // sent; a finished stream is dropped and the next query may be answered.
+  void fill(Conn& c) {
+    while (!c.streams.empty() && c.out.size() - c.out_off < stream_low) {
+      if (c.out_off > 0) {  // drop what was sent, so the buffer stays bounded
+        c.out.erase(c.out.begin(), c.out.begin() + ptrdiff_t(c.out_off));
+        c.out_off = 0;
+      }
+      size_t n = c.streams.front()->next(scratch.data() + 2, 65535);
+      if (n == 0 || n > 65535) {
+        c.streams.pop_front();
+        if (c.deferred) c.deferred--;
+        continue;
+      }
+      scratch[0] = uint8_t(n >> 8);
+      scratch[1] = uint8_t(n);
+      c.out.insert(c.out.end(), scratch.begin(), scratch.begin() + ptrdiff_t(n + 2));
+    }
+  }
+
   // After reading, writing or EOF: answer, send, and re-arm events.
   void pump(Conn& c) {
     for (int round = 0; round < 64; ++round) {
       process(c);
+      fill(c);
       if (!flush(c)) return;
       bool pending = c.out_off < c.out.size();
+      // A stream whose output the socket took at once: make more.
+      if (!pending && !c.streams.empty()) continue;
       // Flushed fully and more complete queries may wait behind the limit.
       if (pending || c.in_len < 2) break;
       size_t len = size_t(c.in[0]) << 8 | c.in[1];
@@ -433,9 +503,12 @@ struct Frontend::TcpLoop : Responder {
       return;
     }
     bool want_read = !c.read_closed && c.out.size() - c.out_off < max_pending;
-    if (want_read != c.reading || pending != c.writing) {
+    // A stream with nothing queued (round limit reached) waits for EPOLLOUT,
+    // which fires at once on a writable socket: other connections get a turn.
+    bool want_write = pending || !c.streams.empty();
+    if (want_read != c.reading || want_write != c.writing) {
       c.reading = want_read;
-      c.writing = pending;
+      c.writing = want_write;
       set_events(c);
     }
   }
@@ -483,6 +556,7 @@ struct Frontend::TcpLoop : Responder {
   }
 
   void run() {
+    loop_thread = std::this_thread::get_id();
     epoll_event evs[64];
     auto tick = std::max<std::chrono::milliseconds>(
         std::chrono::milliseconds(20), std::min<std::chrono::milliseconds>(idle / 4, std::chrono::milliseconds(1000)));
@@ -562,6 +636,7 @@ Result<void> Frontend::open() {
     t->idle = std::chrono::milliseconds(opts_.tcp_idle_timeout_ms);
     t->max_clients = opts_.tcp_max_clients;
     t->max_pending = opts_.tcp_max_pending;
+    t->stream_low = opts_.tcp_stream_low ? opts_.tcp_stream_low : 1;
     tcp_.push_back(std::move(t));
   }
   for (const Endpoint& want : opts_.listen) {
@@ -665,6 +740,7 @@ FrontendStats Frontend::stats() const {
     s.tcp_refused += t->refused.get();
     s.tcp_queries += t->queries.get();
     s.tcp_timed_out += t->timed_out.get();
+    s.tcp_streams += t->streams_started.get();
   }
   return s;
 }

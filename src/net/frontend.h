@@ -27,6 +27,17 @@ enum class Transport : uint8_t { Udp, Tcp };
 // snapshot reader, a round-robin counter) without locks.
 // Where a query came from, for handlers that answer later from another
 // thread: over UDP, sendto() on `fd` to `addr` is safe from any thread.
+// A multi-message TCP answer (a zone transfer), produced one message at a
+// time as the connection drains, so a large answer is never held whole.
+class MessageSource {
+ public:
+  virtual ~MessageSource() = default;
+  // Writes the next message (unframed) into out[0..cap), cap >= 65535, and
+  // returns its size; 0 ends the stream. Called on the connection's event
+  // loop thread only; must not block and must not throw.
+  virtual size_t next(uint8_t* out, size_t cap) = 0;
+};
+
 // TCP: lets a handler answer a query later, from any thread.
 class Responder {
  public:
@@ -34,6 +45,17 @@ class Responder {
   // Queues `msg` (unframed) as an answer on connection `conn`; dropped when
   // that connection has closed meanwhile. Thread-safe.
   virtual void respond(uint64_t conn, std::vector<uint8_t> msg) = 0;
+  // Answers with every message of `src`, in order, pulled whenever the
+  // connection's unsent bytes drop below a threshold (backpressure: a slow
+  // reader never makes the server buffer the whole answer). Later queries
+  // on the connection wait until the stream ends; the source is destroyed
+  // when it ends or the connection closes. Thread-safe. The default pulls
+  // everything at once through respond() (for simple test responders).
+  virtual void stream(uint64_t conn, std::unique_ptr<MessageSource> src) {
+    std::vector<uint8_t> buf(65535);
+    for (size_t n; (n = src->next(buf.data(), buf.size())) != 0;)
+      respond(conn, std::vector<uint8_t>(buf.begin(), buf.begin() + ptrdiff_t(n)));
+  }
 };
 
 struct Peer {
@@ -77,11 +99,13 @@ struct FrontendOptions {
   uint32_t tcp_idle_timeout_ms = 10000;  // RFC 7766 §6.2.3
   uint32_t tcp_max_clients = 1000;       // over this, new connections are closed at once
   size_t tcp_max_pending = 256 * 1024;   // unsent bytes before a connection stops being read
+  size_t tcp_stream_low = 128 * 1024;    // a stream's next message is made below this many unsent bytes
 };
 
 struct FrontendStats {
   uint64_t udp_received = 0, udp_sent = 0, udp_dropped = 0;
   uint64_t tcp_accepted = 0, tcp_refused = 0, tcp_queries = 0, tcp_timed_out = 0;
+  uint64_t tcp_streams = 0;  // multi-message answers started (zone transfers)
 };
 
 class Frontend {

@@ -483,5 +483,120 @@ TEST(Frontend, BindErrorIsReported) {
   EXPECT_NE(r.error().message.find("192.0.2.1:53"), std::string::npos);
 }
 
+// Streams `total` messages of 60000 octets (sequence number at 2..5) for a
+// query whose third octet is 0x5E; echoes other queries. Counts what the
+// front end pulled, and notes the TCP peer address it was given.
+struct StreamStats {
+  std::atomic<int> made{0};
+  std::atomic<int> destroyed{0};
+  std::atomic<bool> saw_peer_addr{false};
+};
+
+class CountingSource : public MessageSource {
+ public:
+  CountingSource(StreamStats* st, int total, uint16_t id) : st_(st), total_(total), id_(id) {}
+  ~CountingSource() override { st_->destroyed++; }
+  size_t next(uint8_t* out, size_t cap) override {
+    if (i_ >= total_ || cap < 60000) return 0;
+    std::memset(out, 0xAB, 60000);
+    out[0] = uint8_t(id_ >> 8);
+    out[1] = uint8_t(id_);
+    std::memcpy(out + 2, &i_, 4);
+    ++i_;
+    st_->made++;
+    return 60000;
+  }
+
+ private:
+  StreamStats* st_;
+  int total_, i_ = 0;
+  uint16_t id_;
+};
+
+class StreamHandler : public QueryHandler {
+ public:
+  StreamHandler(StreamStats* st, int total) : st_(st), total_(total) {}
+  size_t handle(std::span<const uint8_t> q, Transport, uint8_t* out, size_t cap) override {
+    if (q.size() < 3 || q.size() > cap) return 0;
+    std::memcpy(out, q.data(), q.size());
+    out[0] |= 0x80;
+    return q.size();
+  }
+  size_t handle_from(std::span<const uint8_t> q, Transport t, uint8_t* out, size_t cap,
+                     const Peer& peer) override {
+    if (q.size() < 3 || q[2] != 0x5E || !peer.responder) return handle(q, t, out, cap);
+    if (peer.addr && peer.addr->ss_family == AF_INET &&
+        reinterpret_cast<const sockaddr_in*>(peer.addr)->sin_addr.s_addr == htonl(INADDR_LOOPBACK))
+      st_->saw_peer_addr = true;
+    peer.deferred = true;
+    peer.responder->stream(peer.conn, std::make_unique<CountingSource>(
+                                          st_, total_, uint16_t(q[0] << 8 | q[1])));
+    return 0;
+  }
+
+ private:
+  StreamStats* st_;
+  int total_;
+};
+
+TEST(Frontend, TcpStreamBackpressureAndOrder) {
+  StreamStats st;
+  constexpr int total = 2000;  // 120 MB if it were buffered whole
+  FrontendOptions o;
+  o.listen.push_back(*Endpoint::parse("127.0.0.1:0"));
+  Frontend fe(o, [&st] { return std::make_unique<StreamHandler>(&st, int(total)); });
+  ASSERT_TRUE(fe.open().ok());
+  fe.start();
+  int s = connect_to(fe.bound()[0], SOCK_STREAM);
+  ASSERT_GE(s, 0);
+  int small = 64 * 1024;
+  ::setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  // The stream query, then an ordinary one pipelined behind it: its answer
+  // must come after the whole stream.
+  uint8_t two[10] = {0, 3, 0x12, 0x34, 0x5E, 0, 3, 0x56, 0x78, 0x01};
+  ASSERT_EQ(::send(s, two, sizeof two, 0), ssize_t(sizeof two));
+  std::this_thread::sleep_for(300ms);  // not reading: the server must stop making messages
+  int made_while_blocked = st.made.load();
+  EXPECT_LT(made_while_blocked, 200) << "stream not throttled by the unread connection";
+  EXPECT_TRUE(st.saw_peer_addr.load());
+  for (int i = 0; i < total; ++i) {
+    auto r = read_frame(s);
+    ASSERT_EQ(r.size(), 60000u) << i;
+    int seq;
+    std::memcpy(&seq, r.data() + 2, 4);
+    ASSERT_EQ(seq, i);
+    ASSERT_EQ(r[0], 0x12);
+  }
+  auto last = read_frame(s);
+  ASSERT_EQ(last.size(), 3u);
+  EXPECT_EQ(last[0], 0x56 | 0x80);
+  EXPECT_EQ(st.made.load(), total);
+  ::close(s);
+  EXPECT_EQ(st.destroyed.load(), 1);
+  EXPECT_EQ(fe.stats().tcp_streams, 1u);
+  fe.stop();
+}
+
+TEST(Frontend, TcpStreamDroppedWhenClientCloses) {
+  StreamStats st;
+  FrontendOptions o;
+  o.listen.push_back(*Endpoint::parse("127.0.0.1:0"));
+  Frontend fe(o, [&st] { return std::make_unique<StreamHandler>(&st, 1000000); });
+  ASSERT_TRUE(fe.open().ok());
+  fe.start();
+  int s = connect_to(fe.bound()[0], SOCK_STREAM);
+  ASSERT_GE(s, 0);
+  uint8_t q[5] = {0, 3, 0, 1, 0x5E};
+  ASSERT_EQ(::send(s, q, sizeof q, 0), ssize_t(sizeof q));
+  auto first = read_frame(s);
+  ASSERT_EQ(first.size(), 60000u);
+  ::close(s);
+  for (int i = 0; i < 200 && st.destroyed.load() == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(st.destroyed.load(), 1);  // the source is freed with the connection
+  EXPECT_LT(st.made.load(), 1000);
+  EXPECT_EQ(fe.tcp_clients(), 0u);
+  fe.stop();
+}
+
 }  // namespace
 }  // namespace ddns::net

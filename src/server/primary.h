@@ -1,0 +1,53 @@
+// ddnsd as a primary: answers AXFR (RFC 5936) and IXFR (RFC 1995) from the
+// published snapshots and the store's journal, per-zone transfer ACLs, and
+// sends NOTIFY (RFC 1996) to each zone's secondaries after every change.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "base/result.h"
+#include "conf/config.h"
+#include "net/frontend.h"
+#include "net/snapshot.h"
+#include "store/store.h"
+#include "tsig/tsig.h"
+#include "zone/zone.h"
+
+namespace ddns::server {
+
+class Primary {
+ public:
+  // `store` may be null (no journal: IXFR is answered with a full
+  // transfer). `zones` is what queries see; transfers read the same.
+  Primary(const net::Published<zone::ZoneSet>* zones, store::Store* store,
+          std::shared_ptr<const tsig::KeyRing> ring);
+  ~Primary();
+  Primary(const Primary&) = delete;
+  Primary& operator=(const Primary&) = delete;
+
+  // Reads allow_transfer / notify of every zone; errors name the zone's
+  // config location and the bad entry.
+  Result<void> configure(const conf::Config& cfg);
+  void start();  // the NOTIFY sender thread
+  void stop();   // idempotent
+
+  // An AXFR or IXFR query that auth::answer() diverted. Over UDP, or when
+  // refused, writes one response into out[0..cap) and returns its size.
+  // Over TCP a transfer streams many messages through `peer` (the front
+  // end's Responder) and returns 0 with peer->deferred set.
+  size_t handle_transfer(std::span<const uint8_t> query, net::Transport t, const net::Peer* peer,
+                         uint8_t* out, size_t cap);
+
+  // A new snapshot of `z` was published: NOTIFY its secondaries (retried
+  // until each answers). Cheap; never blocks.
+  void published(const zone::Zone& z);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ddns::server

@@ -1,0 +1,58 @@
+// ddnsd as a secondary: per zone, SOA refresh/retry/expire timers (RFC 1034
+// §4.3.5, RFC 1035 §3.3.13), NOTIFY from the configured primaries (RFC 1996
+// §3.7), IXFR (RFC 1995) with AXFR (RFC 5936) fallback, primaries tried in
+// order, TSIG on every exchange when a key is given. A transfer is applied
+// to the store first (one transaction: a killed transfer leaves the old
+// copy) and published after, so a restart serves the last good copy at once.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "base/result.h"
+#include "conf/config.h"
+#include "net/frontend.h"
+#include "store/store.h"
+#include "tsig/tsig.h"
+#include "zone/zone.h"
+
+namespace ddns::server {
+
+class Secondaries {
+ public:
+  using PublishFn = std::function<void(std::shared_ptr<const zone::Zone>)>;
+  // `store` must not be null (secondaries need a data dir). `publish` is
+  // called (from the secondary's thread) with every newly transferred copy,
+  // and with an expired copy's replacement.
+  Secondaries(store::Store* store, std::shared_ptr<const tsig::KeyRing> ring, PublishFn publish);
+  ~Secondaries();
+  Secondaries(const Secondaries&) = delete;
+  Secondaries& operator=(const Secondaries&) = delete;
+
+  // Reads the zones with `primaries`; errors name the config location.
+  Result<void> configure(const conf::Config& cfg);
+  // Per secondary zone, what to serve at start: the store's last good copy,
+  // or a placeholder (apex SOA only, marked expired: SERVFAIL) until the
+  // first transfer. Call after configure(), before start().
+  std::vector<std::shared_ptr<const zone::Zone>> initial();
+  void start();  // the refresh thread (first refresh at once)
+  void stop();   // idempotent; a transfer in flight is abandoned (store untouched)
+
+  bool is_secondary(const wire::Name& origin) const;
+  // A NOTIFY that auth::answer() diverted: checks it comes from one of the
+  // zone's primaries (and its TSIG key when configured), writes the NOTIFY
+  // response (RFC 1996 §4.7) and schedules a refresh. NOTAUTH / REFUSED
+  // otherwise. Returns the response size (0 = drop).
+  size_t handle_notify(std::span<const uint8_t> query, const net::Peer* peer, uint8_t* out,
+                       size_t cap);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ddns::server

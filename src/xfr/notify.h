@@ -1,0 +1,81 @@
+// NOTIFY sender (RFC 1996): after a zone changes, tells each configured
+// secondary over UDP, retransmitting with backoff until a matching answer
+// arrives; a newer serial replaces a NOTIFY still pending for that target.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "base/result.h"
+#include "net/endpoint.h"
+#include "tsig/tsig.h"
+#include "wire/message.h"
+#include "wire/name.h"
+
+namespace ddns::xfr {
+
+struct NotifyTarget {
+  net::Endpoint addr;
+  std::optional<tsig::Key> key;  // sign the NOTIFY (and expect a signed answer)
+  std::string text;              // as configured, for logs
+
+  // "ADDR:PORT", "[V6]:PORT", "ADDR" (port 53), each with an optional
+  // "@KEYNAME" suffix naming a key of `ring`.
+  static Result<NotifyTarget> parse(std::string_view text, const tsig::KeyRing& ring);
+};
+
+struct NotifyOptions {
+  // Wait before each retransmission (RFC 1996 §3.6); the number of entries
+  // is the number of retries after the first send.
+  std::vector<std::chrono::milliseconds> backoff = {
+      std::chrono::milliseconds(1000), std::chrono::milliseconds(2000),
+      std::chrono::milliseconds(4000), std::chrono::milliseconds(8000)};
+};
+
+struct NotifyStats {
+  uint64_t sent = 0;      // datagrams, retransmissions included
+  uint64_t acked = 0;     // NOERROR answers
+  uint64_t rejected = 0;  // answers with another RCODE (or a bad TSIG)
+  uint64_t given_up = 0;  // no answer after every retry
+  uint64_t replaced = 0;  // pending NOTIFYs superseded by a newer serial
+};
+
+class NotifySender {
+ public:
+  explicit NotifySender(NotifyOptions opts = {});
+  ~NotifySender();
+  NotifySender(const NotifySender&) = delete;
+  NotifySender& operator=(const NotifySender&) = delete;
+
+  // Who to notify for `zone` (replaces earlier targets). Call before start().
+  void set_targets(const wire::Name& zone, std::vector<NotifyTarget> targets);
+  bool has_targets(const wire::Name& zone) const;
+
+  Result<void> start();  // opens the sockets, starts the thread
+  void stop();           // idempotent; pending NOTIFYs are dropped
+
+  // Queues a NOTIFY of `zone` carrying `soa` (RFC 1996 §3.7: the SOA in the
+  // answer section) to each target. Never blocks beyond a short lock.
+  void notify(const wire::Name& zone, const wire::RR& soa);
+
+  NotifyStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The NOTIFY request (opcode NOTIFY, AA, question zone/SOA/IN, the SOA in
+// the answer section), signed with `key` when given (its MAC to `mac_out`).
+Result<std::vector<uint8_t>> make_notify(uint16_t id, const wire::Name& zone, const wire::RR& soa,
+                                         const tsig::Key* key, std::vector<uint8_t>* mac_out);
+
+}  // namespace ddns::xfr
