@@ -1,0 +1,148 @@
+// DynDNS2 accounts: users (Argon2id passwords), hostnames owned by users in
+// zones opened for DDNS, per-host update tokens, web sessions and update
+// history. Kept in SQLite in its own file beside the zone store (WAL), so
+// `ddnsctl` changes them while ddnsd runs. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "wire/name.h"
+
+namespace ddns::accounts {
+
+struct User {
+  int64_t id = 0;
+  std::string name;
+  bool admin = false;
+  int64_t created = 0;  // unix seconds
+};
+
+struct Host {
+  int64_t id = 0;
+  std::string name;     // FQDN, lowercase, no trailing dot: "home.example.test"
+  std::string zone;     // the DDNS zone it lives in, same form
+  int64_t owner = 0;    // User::id
+  std::string owner_name;
+  int64_t created = 0;
+  int64_t updated = 0;  // last successful update (0 = never)
+  std::string last_ipv4, last_ipv6;  // as last set through DynDNS2/REST ("" = none)
+};
+
+struct HistoryEntry {
+  int64_t time = 0;        // unix seconds
+  std::string host;        // FQDN as in Host::name
+  std::string type;        // "A", "AAAA", "TXT", "offline"
+  std::string old_value;   // "" = none
+  std::string new_value;   // "" = deleted
+  std::string source;      // client address that asked
+  std::string via;         // "dyndns2", "api", "web", "ddnsctl"
+};
+
+struct Limits {
+  uint32_t password_cache_s = 300;  // a verified (user, password) is remembered this long
+  uint32_t history_per_host = 1000;  // older entries of a host are dropped by record()
+};
+
+// A long-lived API token as listed (the token itself is never stored).
+struct ApiToken {
+  int64_t id = 0;
+  std::string label;
+  int64_t created = 0;
+};
+
+class Accounts {
+ public:
+  // Opens (creating tables if needed) the accounts database at `path`.
+  static Result<std::unique_ptr<Accounts>> open(const std::string& path, Limits limits = {});
+  // DATA_DIR/accounts.sqlite
+  static std::string default_path(const std::string& data_dir);
+  ~Accounts();
+
+  // ---- users ----
+  // Names: 1-64 chars of [a-z0-9._@-] (ASCII upper case is folded to
+  // lower case by every method). Passwords: 8 to 1024 bytes.
+  Result<User> add_user(const std::string& name, const std::string& password, bool admin = false);
+  Result<void> delete_user(const std::string& name);  // also deletes the user's hosts
+  Result<void> set_password(const std::string& name, const std::string& password);
+  Result<std::optional<User>> get_user(const std::string& name);
+  Result<std::vector<User>> list_users();
+  // The user when `password` is theirs (Argon2id; a recent success is
+  // remembered for Limits::password_cache_s), nullopt when not.
+  Result<std::optional<User>> check_password(const std::string& name, const std::string& password);
+
+  // ---- zones opened for DDNS ----
+  // Idempotent (ddnsd adds its configured DDNS zones at every start).
+  // Hosts below a newly added deeper zone move into it.
+  Result<void> add_zone(const std::string& zone);
+  // Fails while hosts remain in the zone (unless a parent DDNS zone can
+  // take them over) and when the zone is not open for DDNS.
+  Result<void> delete_zone(const std::string& zone);
+  Result<std::vector<std::string>> list_zones();
+
+  // ---- hosts ----
+  // The host must lie strictly inside a DDNS zone (the deepest one is
+  // used) and not exist yet. Returns the host and its new update token
+  // (the only time the token is shown; stored as SHA-256).
+  struct NewHost {
+    Host host;
+    std::string token;
+  };
+  Result<NewHost> add_host(const std::string& fqdn, const std::string& owner);
+  Result<void> delete_host(const std::string& fqdn);
+  Result<std::optional<Host>> get_host(const std::string& fqdn);
+  // Every host (owner empty) or the hosts of one user.
+  Result<std::vector<Host>> list_hosts(const std::string& owner = "");
+  // A new token for the host; the old one stops working at once.
+  Result<std::string> rotate_token(const std::string& fqdn);
+  // True when `token` is the host's update token (constant-time compare).
+  Result<bool> check_token(const std::string& fqdn, const std::string& token);
+  // Records the addresses last set (for listings; the zone is the truth).
+  Result<void> set_addresses(const std::string& fqdn, const std::string& ipv4,
+                             const std::string& ipv6, int64_t when);
+
+  // ---- history ----
+  // Appends entries in one transaction, durable (synchronous=FULL) before
+  // returning; also updates Host::updated/last_ipv4/last_ipv6 for A/AAAA.
+  Result<void> record(std::span<const HistoryEntry> entries);
+  // Newest first.
+  Result<std::vector<HistoryEntry>> history(const std::string& fqdn, size_t limit = 100);
+
+  // ---- web sessions and API tokens ----
+  // An opaque random session id for a user (cookie value), valid ttl seconds.
+  Result<std::string> create_session(int64_t user_id, int64_t ttl_s = 86400);
+  Result<std::optional<User>> check_session(const std::string& session);
+  Result<void> delete_session(const std::string& session);
+  // A long-lived API token for scripts (Authorization: Bearer); shown once.
+  Result<std::string> create_api_token(int64_t user_id, const std::string& label);
+  Result<std::optional<User>> check_api_token(const std::string& token);
+  Result<std::vector<ApiToken>> list_api_tokens(int64_t user_id);
+  // Revokes one of the user's API tokens (error when it is not theirs).
+  Result<void> delete_api_token(int64_t user_id, int64_t token_id);
+
+  // Tests: the clock (unix seconds) used for created/expiry/cache times.
+  void set_clock(std::function<int64_t()> now);
+  // Counters since open (for metrics and tests).
+  struct Stats {
+    uint64_t argon2_verifies = 0;      // full password checks run
+    uint64_t password_cache_hits = 0;  // checks answered from the cache
+  };
+  Stats stats() const;
+
+ private:
+  struct Impl;
+  explicit Accounts(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Lowercases and strips one trailing dot; empty when `fqdn` is not a valid
+// host name (LDH labels, RFC 1123 §2.1, '_' allowed for _acme-challenge).
+std::string normalize_host(std::string_view fqdn);
+
+}  // namespace ddns::accounts
