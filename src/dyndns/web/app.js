@@ -1,0 +1,433 @@
+// The ddns web page's logic: talks to the REST API (/api/, docs/api.md) and
+// renders with DOM calls only (no innerHTML with data), so the strict CSP holds.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const state = { user: null, zones: [], hosts: [] };
+
+  // ------------------------------------------------------------ messages --
+  let statusTimer = 0;
+  function say(text) {
+    $("alert").textContent = "";
+    const s = $("status");
+    s.textContent = text;
+    clearTimeout(statusTimer);
+    statusTimer = setTimeout(() => { s.textContent = ""; }, 6000);
+  }
+  function fail(err) {
+    $("alert").textContent = err && err.message ? err.message : String(err);
+  }
+  function clearAlert() {
+    $("alert").textContent = "";
+  }
+
+  // ----------------------------------------------------------------- API --
+  class ApiError extends Error {
+    constructor(status, message) { super(message); this.status = status; }
+  }
+  async function api(method, path, body) {
+    const opts = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (method !== "GET") {
+      // The API's CSRF rule: cookie-authenticated changes must be JSON.
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body || {});
+    }
+    let res;
+    try {
+      res = await fetch(path, opts);
+    } catch (e) {
+      throw new ApiError(0, "The server cannot be reached.");
+    }
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    if (!res.ok) {
+      const msg = data && data.error ? data.error : `HTTP ${res.status}`;
+      if (res.status === 401 && path !== "/api/login") showLogin();
+      throw new ApiError(res.status, msg);
+    }
+    return data || {};
+  }
+
+  // -------------------------------------------------------------- helpers --
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "class") e.className = v;
+      else if (k.startsWith("data-")) e.setAttribute(k, v);
+      else if (k === "text") e.textContent = v;
+      else e.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children) if (c !== null && c !== undefined) e.append(c);
+    return e;
+  }
+  function when(unix) {
+    if (!unix) return el("span", { class: "muted", text: "never" });
+    const d = new Date(unix * 1000);
+    return el("time", { datetime: d.toISOString(), title: d.toISOString(), text: d.toLocaleString() });
+  }
+  function addrList(list) {
+    if (!list || list.length === 0) return el("span", { class: "muted", text: "—" });
+    return el("span", { class: "addr", text: list.join(", ") });
+  }
+  function focusHeading(id) {
+    const h = $(id);
+    if (h) { h.focus({ preventScroll: false }); h.scrollIntoView({ block: "nearest" }); }
+  }
+  function busy(form, on) {
+    for (const b of form.querySelectorAll("button")) b.disabled = on;
+  }
+
+  // ---------------------------------------------------------- sign in/out --
+  function showLogin() {
+    state.user = null;
+    $("app-view").hidden = true;
+    $("nav").hidden = true;
+    $("login-view").hidden = false;
+    $("login-user").focus();
+  }
+  async function showApp(user) {
+    state.user = user;
+    $("login-view").hidden = true;
+    $("app-view").hidden = false;
+    $("nav").hidden = false;
+    $("whoami").textContent = user.admin ? `${user.name} (admin)` : user.name;
+    $("admin-view").hidden = !user.admin;
+    $("owner-col").hidden = !user.admin;
+    $("hosts-title").textContent = user.admin ? "All hostnames" : "My hostnames";
+    await Promise.all([loadZones(), loadHosts()]);
+    if (user.admin) await loadUsers();
+  }
+
+  $("login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearAlert();
+    const user = $("login-user").value.trim();
+    const password = $("login-password").value;
+    if (!user || !password) return fail(new Error("Enter your user name and password."));
+    busy(ev.target, true);
+    try {
+      const r = await api("POST", "/api/login", { user, password });
+      $("login-password").value = "";
+      await showApp(r.user);
+      say(`Signed in as ${r.user.name}.`);
+      focusHeading("hosts-title");
+    } catch (e) {
+      fail(e);
+      $("login-password").select();
+    } finally {
+      busy(ev.target, false);
+    }
+  });
+
+  $("logout").addEventListener("click", async () => {
+    try { await api("POST", "/api/logout"); } catch (e) { /* signed out either way */ }
+    hidePanels();
+    showLogin();
+    say("Signed out.");
+  });
+
+  // -------------------------------------------------------------- hosts --
+  async function loadZones() {
+    const r = await api("GET", "/api/zones");
+    state.zones = r.zones || [];
+    const sel = $("add-host-zone");
+    sel.replaceChildren(...state.zones.map((z) => el("option", { value: z.name, text: z.name })));
+    sel.disabled = state.zones.length === 0;
+    if (state.user && state.user.admin) renderZones();
+  }
+
+  async function loadHosts() {
+    const all = state.user && state.user.admin ? "?all=1" : "";
+    const r = await api("GET", "/api/hosts" + all);
+    state.hosts = r.hosts || [];
+    renderHosts();
+  }
+
+  function renderHosts() {
+    const body = $("hosts-body");
+    const admin = state.user && state.user.admin;
+    body.replaceChildren(...state.hosts.map((h) => {
+      const actions = el("div", { class: "actions" },
+        el("button", { type: "button", class: "btn btn-small", "data-act": "history", "data-host": h.name,
+                       "aria-label": `History of ${h.name}`, text: "History" }),
+        el("button", { type: "button", class: "btn btn-small", "data-act": "set", "data-host": h.name,
+                       "aria-label": `Set address for ${h.name}`, text: "Set address" }),
+        el("button", { type: "button", class: "btn btn-small", "data-act": "token", "data-host": h.name,
+                       "aria-label": `New token for ${h.name}`, text: "New token" }),
+        el("button", { type: "button", class: "btn btn-small btn-danger", "data-act": "delete", "data-host": h.name,
+                       "aria-label": `Delete ${h.name}`, text: "Delete" }));
+      return el("tr", { "data-host": h.name },
+        el("th", { scope: "row", "data-label": "Hostname" }, el("span", { class: "hostname", text: h.name })),
+        el("td", { "data-label": "IPv4", class: "ipv4" }, addrList(h.ipv4)),
+        el("td", { "data-label": "IPv6", class: "ipv6" }, addrList(h.ipv6)),
+        el("td", { "data-label": "Last update", class: "updated" }, when(h.updated)),
+        admin ? el("td", { "data-label": "Owner", text: h.owner }) : null,
+        el("td", { class: "actions-cell" }, actions));
+    }));
+    $("hosts-table").hidden = state.hosts.length === 0;
+    $("hosts-empty").hidden = state.hosts.length !== 0;
+  }
+
+  $("refresh").addEventListener("click", async () => {
+    clearAlert();
+    try { await loadHosts(); say("Hostnames refreshed."); } catch (e) { fail(e); }
+  });
+
+  $("add-host-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearAlert();
+    const zone = $("add-host-zone").value;
+    let name = $("add-host-name").value.trim().toLowerCase().replace(/\.$/, "");
+    if (!name) return fail(new Error("Enter a name for the new hostname."));
+    if (!zone) return fail(new Error("No zone is open for hostnames yet."));
+    if (name === zone) return fail(new Error("Give a name inside the zone."));
+    if (name.endsWith("." + zone)) name = name.slice(0, -(zone.length + 1));
+    busy(ev.target, true);
+    try {
+      const r = await api("POST", "/api/hosts", { name, zone });
+      $("add-host-name").value = "";
+      await loadHosts();
+      showToken(r.host.name, r.token);
+      say(`Added ${r.host.name}.`);
+    } catch (e) {
+      fail(e);
+    } finally {
+      busy(ev.target, false);
+    }
+  });
+
+  $("hosts-body").addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button[data-act]");
+    if (!b) return;
+    const host = b.getAttribute("data-host");
+    clearAlert();
+    try {
+      switch (b.getAttribute("data-act")) {
+        case "history": await showHistory(host); break;
+        case "set": showSet(host); break;
+        case "token":
+          if (!window.confirm(`Make a new token for ${host}? The current one stops working at once.`)) return;
+          showToken(host, (await api("POST", `/api/hosts/${encodeURIComponent(host)}/token`)).token);
+          say(`New token for ${host}.`);
+          break;
+        case "delete":
+          if (!window.confirm(`Delete ${host} and its DNS records?`)) return;
+          await api("DELETE", `/api/hosts/${encodeURIComponent(host)}`);
+          hidePanels(host);
+          await loadHosts();
+          if (state.user.admin) await loadUsers();
+          say(`Deleted ${host}.`);
+          focusHeading("hosts-title");
+          break;
+      }
+    } catch (e) {
+      fail(e);
+    }
+  });
+
+  // ------------------------------------------------------ token / copy --
+  function updateUrl(host, token) {
+    const q = new URLSearchParams({ hostname: host, token });
+    return `${location.origin}/nic/update?${q}`;
+  }
+  function ddclientConfig(host, token) {
+    const https = location.protocol === "https:";
+    return [
+      `# /etc/ddclient.conf for ${host}`,
+      "protocol=dyndns2",
+      `use=web, web=${location.origin}/checkip`,
+      `server=${location.host}`,
+      `ssl=${https ? "yes" : "no"}`,
+      `login=${host}`,
+      `password='${token}'`,
+      host,
+    ].join("\n");
+  }
+  function showToken(host, token) {
+    $("token-host").textContent = host;
+    $("token-value").value = token;
+    $("token-url").value = updateUrl(host, token);
+    $("token-ddclient").value = ddclientConfig(host, token);
+    $("token-panel").hidden = false;
+    $("token-panel").setAttribute("data-host", host);
+    focusHeading("token-title");
+  }
+  $("token-close").addEventListener("click", () => {
+    $("token-panel").hidden = true;
+    $("token-value").value = "";
+    focusHeading("hosts-title");
+  });
+
+  async function copyField(id) {
+    const f = $(id);
+    const text = f.value;
+    try {
+      if (navigator.clipboard && window.isSecureContext) {
+        await navigator.clipboard.writeText(text);
+      } else {
+        // Plain-HTTP pages have no async clipboard; the selection route works.
+        f.focus();
+        f.select();
+        if (!document.execCommand("copy")) throw new Error("copy refused");
+      }
+      say("Copied to the clipboard.");
+    } catch (e) {
+      f.focus();
+      f.select();
+      say("Selected: press Ctrl+C (or ⌘C) to copy.");
+    }
+  }
+  for (const b of document.querySelectorAll("button[data-copy]")) {
+    b.addEventListener("click", () => copyField(b.getAttribute("data-copy")));
+  }
+
+  // ------------------------------------------------------------ history --
+  async function showHistory(host) {
+    const r = await api("GET", `/api/hosts/${encodeURIComponent(host)}/history`);
+    const rows = r.history || [];
+    $("history-host").textContent = host;
+    $("history-panel").setAttribute("data-host", host);
+    $("history-body").replaceChildren(...rows.map((e) => el("tr", null,
+      el("td", { "data-label": "Time" }, when(e.time)),
+      el("td", { "data-label": "Type", text: e.type }),
+      el("td", { "data-label": "Old", class: "addr", text: e.old || "—" }),
+      el("td", { "data-label": "New", class: "addr", text: e.new || "—" }),
+      el("td", { "data-label": "From", class: "addr", text: e.source || "—" }),
+      el("td", { "data-label": "Via", text: e.via }))));
+    $("history-table").hidden = rows.length === 0;
+    $("history-empty").hidden = rows.length !== 0;
+    $("history-panel").hidden = false;
+    focusHeading("history-title");
+  }
+  $("history-close").addEventListener("click", () => {
+    $("history-panel").hidden = true;
+    focusHeading("hosts-title");
+  });
+
+  // -------------------------------------------------------- set address --
+  function showSet(host) {
+    const h = state.hosts.find((x) => x.name === host) || {};
+    $("set-host").textContent = host;
+    $("set-panel").setAttribute("data-host", host);
+    $("set-ipv4").value = (h.ipv4 || [])[0] || "";
+    $("set-ipv6").value = (h.ipv6 || [])[0] || "";
+    $("set-panel").hidden = false;
+    focusHeading("set-title");
+  }
+  $("set-close").addEventListener("click", () => {
+    $("set-panel").hidden = true;
+    focusHeading("hosts-title");
+  });
+  $("set-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearAlert();
+    const host = $("set-panel").getAttribute("data-host");
+    busy(ev.target, true);
+    try {
+      const r = await api("PUT", `/api/hosts/${encodeURIComponent(host)}`,
+                          { ipv4: $("set-ipv4").value.trim(), ipv6: $("set-ipv6").value.trim() });
+      await loadHosts();
+      $("set-panel").hidden = true;
+      say(r.outcome === "nochg" ? `${host}: no change.` : `${host} updated.`);
+      focusHeading("hosts-title");
+    } catch (e) {
+      fail(e);
+    } finally {
+      busy(ev.target, false);
+    }
+  });
+
+  function hidePanels(host) {
+    for (const id of ["token-panel", "history-panel", "set-panel"]) {
+      const p = $(id);
+      if (!host || p.getAttribute("data-host") === host) p.hidden = true;
+    }
+    $("token-value").value = "";
+  }
+
+  // -------------------------------------------------------------- admin --
+  async function loadUsers() {
+    const r = await api("GET", "/api/users");
+    $("users-body").replaceChildren(...(r.users || []).map((u) => el("tr", null,
+      el("th", { scope: "row", "data-label": "Name", text: u.name }),
+      el("td", { "data-label": "Role", text: u.admin ? "admin" : "user" }),
+      el("td", { "data-label": "Hosts", text: String(u.hosts ?? "") }),
+      el("td", { class: "actions-cell" }, u.name === state.user.name ? el("span", { class: "muted", text: "you" })
+        : el("button", { type: "button", class: "btn btn-small btn-danger", "data-user": u.name,
+                         "aria-label": `Delete user ${u.name}`, text: "Delete" })))));
+  }
+  function renderZones() {
+    $("zones-body").replaceChildren(...state.zones.map((z) => el("tr", null,
+      el("th", { scope: "row", "data-label": "Zone", text: z.name }),
+      el("td", { "data-label": "Served here", text: z.writable ? "yes" : "no" }),
+      el("td", { class: "actions-cell" },
+        el("button", { type: "button", class: "btn btn-small btn-danger", "data-zone": z.name,
+                       "aria-label": `Close zone ${z.name}`, text: "Close" })))));
+  }
+
+  $("users-body").addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button[data-user]");
+    if (!b) return;
+    const name = b.getAttribute("data-user");
+    if (!window.confirm(`Delete user ${name}, their hostnames and DNS records?`)) return;
+    clearAlert();
+    try {
+      await api("DELETE", `/api/users/${encodeURIComponent(name)}`);
+      await Promise.all([loadUsers(), loadHosts()]);
+      say(`Deleted user ${name}.`);
+    } catch (e) { fail(e); }
+  });
+  $("zones-body").addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button[data-zone]");
+    if (!b) return;
+    const name = b.getAttribute("data-zone");
+    if (!window.confirm(`Close ${name} for DDNS hostnames?`)) return;
+    clearAlert();
+    try {
+      await api("DELETE", `/api/zones/${encodeURIComponent(name)}`);
+      await loadZones();
+      say(`Closed ${name}.`);
+    } catch (e) { fail(e); }
+  });
+  $("add-user-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearAlert();
+    const name = $("add-user-name").value.trim();
+    const password = $("add-user-password").value;
+    if (!name || password.length < 8) return fail(new Error("Give a user name and a password of 8 or more characters."));
+    busy(ev.target, true);
+    try {
+      await api("POST", "/api/users", { name, password, admin: $("add-user-admin").checked });
+      ev.target.reset();
+      await loadUsers();
+      say(`Added user ${name}.`);
+    } catch (e) { fail(e); } finally { busy(ev.target, false); }
+  });
+  $("add-zone-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearAlert();
+    const name = $("add-zone-name").value.trim().toLowerCase().replace(/\.$/, "");
+    if (!name) return fail(new Error("Give a zone name."));
+    busy(ev.target, true);
+    try {
+      await api("POST", "/api/zones", { name });
+      ev.target.reset();
+      await loadZones();
+      say(`Opened ${name} for hostnames.`);
+    } catch (e) { fail(e); } finally { busy(ev.target, false); }
+  });
+
+  // --------------------------------------------------------------- start --
+  (async () => {
+    try {
+      const r = await api("GET", "/api/me");
+      await showApp(r.user);
+    } catch (e) {
+      if (e.status !== 401) fail(e);
+      showLogin();
+    }
+    document.body.setAttribute("data-ready", "1");
+  })();
+})();
