@@ -35,7 +35,8 @@ run: build
 
 test:
 	scripts/install-deps.sh test
-	SKIP_DEPS=1 scripts/ci-test.sh
+	scripts/setup-web-tests.sh
+	SKIP_DEPS=1 DDNS_WEB_REQUIRED=1 scripts/ci-test.sh
 
 check-zone: build
 	@if [ -x $(BUILD)/src/cli/ddnsctl ]; then \

@@ -76,7 +76,7 @@ st_asan() {
 st_tsan() {
   local t ran=0 rc=0
   configure "$B-tsan" -DDDNS_TSAN=ON || return 1
-  for t in net_test server_test update_test; do
+  for t in net_test server_test update_test xfr_test accounts_test http_test dyndns_test; do
     has_target "$B-tsan" "$t" || { echo "tsan: no target $t yet"; continue; }
     ninja -C "$B-tsan" -j "$JOBS" "$t" || { rc=1; continue; }
     echo "tsan: running $t"

@@ -9,9 +9,11 @@ case "$what" in build|test) ;; *) echo "usage: $0 build|test" >&2; exit 2;; esac
 # Other engineers append to these two arrays (one package per word).
 build_pkgs=(build-essential cmake ninja-build pkg-config
   libssl-dev libsqlite3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev)
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libboost-dev libargon2-dev nlohmann-json3-dev libcurl4-openssl-dev)
 test_pkgs=(clang libclang-rt-14-dev python3 bind9-dnsutils knot-dnsutils knot nsd dnsperf
-  iproute2 procps time util-linux bind9-utils knot-dnssecutils bind9)
+  iproute2 procps time util-linux bind9-utils knot-dnssecutils bind9
+  curl ddclient inadyn chromium wrk)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

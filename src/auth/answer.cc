@@ -25,7 +25,7 @@ constexpr uint16_t kA = 1, kNS = 2, kCNAME = 5, kSOA = 6, kPTR = 12, kMX = 15, k
                    kANY = 255;
 constexpr uint16_t kClassIN = 1, kClassCH = 3, kClassANY = 255;
 
-constexpr uint8_t kNoError = 0, kFormErr = 1, kNXDomain = 3, kNotImp = 4, kRefused = 5,
+constexpr uint8_t kNoError = 0, kFormErr = 1, kServFail = 2, kNXDomain = 3, kNotImp = 4, kRefused = 5,
                   kYXDomain = 6, kNotAuth = 9;
 constexpr uint16_t kBadVers = 16;
 
@@ -595,10 +595,15 @@ size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const ui
   }
   limit = std::min(limit, cap);
 
+  // A TSIG-signed message (a secondary's SOA refresh, a signed NOTIFY or
+  // transfer) needs verifying and a signed answer (RFC 8945 §5.3): that is
+  // the server's, which has the keys.
+  if (opt.divert_transfers && q.tsig_offset) return kDiverted;
   if (q.header.opcode() != wire::Opcode::Query) {
     // UPDATE (RFC 2136) never reaches here: the server hands it to the
-    // zone's writer. Other opcodes, NOTIFY (RFC 1996) included until
-    // replication lands, are not served by this engine: NOTIMP, as Knot.
+    // zone's writer. NOTIFY (RFC 1996) goes to replication when the server
+    // has it; other opcodes are not served by this engine: NOTIMP, as Knot.
+    if (opt.divert_transfers && q.header.opcode() == wire::Opcode::Notify) return kDiverted;
     return simple_reply(q, out, limit, kNotImp, true, q.has_edns, our_udp);
   }
   if (q.has_edns && q.edns.version != 0) {
@@ -652,11 +657,16 @@ size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const ui
   if (z == nullptr) return simple_reply(q, out, limit, kRefused, true, q.has_edns, our_udp);
 
   if (q.qtype == kAXFR || q.qtype == kIXFR) {
-    // Hook for zone transfers (RFC 5936, RFC 1995). Until then: AXFR over
-    // UDP is NOTIMP, otherwise NOTAUTH (what Knot answers without an ACL).
+    // Zone transfers (RFC 5936, RFC 1995) are the replication layer's.
+    // Without one: AXFR over UDP is NOTIMP, otherwise NOTAUTH (what Knot
+    // answers without an ACL).
+    if (opt.divert_transfers) return kDiverted;
     const uint8_t rc = (q.qtype == kAXFR && udp) ? kNotImp : kNotAuth;
     return simple_reply(q, out, limit, rc, true, q.has_edns, our_udp);
   }
+  // A secondary's copy past its SOA expire time is no longer served
+  // (RFC 1035 §3.3.13): SERVFAIL, as BIND and Knot answer.
+  if (z->expired()) return simple_reply(q, out, limit, kServFail, true, q.has_edns, our_udp);
 
   Ctx c;
   c.z = z;

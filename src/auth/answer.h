@@ -22,7 +22,15 @@ struct Options {
   // code, as Knot DNS picks). Over TCP we return every RRset of the node;
   // Knot 3.2 returns one there too (set false to match it exactly).
   bool any_all_over_tcp = true;
+  // Set by a server that handles zone transfers, NOTIFY and TSIG itself:
+  // AXFR and IXFR queries for a served zone, NOTIFY messages and every
+  // TSIG-signed message return kDiverted instead of an answer (nothing
+  // written) so the caller can route them.
+  bool divert_transfers = false;
 };
+
+// answer()'s return for a diverted message (see Options::divert_transfers).
+inline constexpr size_t kDiverted = static_cast<size_t>(-1);
 
 enum class Transport : uint8_t { Udp, Tcp };
 
@@ -35,8 +43,10 @@ enum class Transport : uint8_t { Udp, Tcp };
 //  - dropped: shorter than a header, QR set;
 //  - FORMERR: qdcount != 1, malformed question/records, bad or second OPT
 //    (no question echoed when it could not be read; no OPT in the reply);
-//  - NOTIMP: opcodes other than QUERY (hook: NOTIFY/UPDATE go elsewhere),
-//    AXFR over UDP; NOTAUTH: AXFR over TCP and IXFR (no transfer ACL yet);
+//  - NOTIMP: opcodes other than QUERY (UPDATE goes elsewhere; NOTIFY too
+//    with divert_transfers),
+//    AXFR over UDP; NOTAUTH: AXFR over TCP and IXFR (without divert_transfers);
+//  - SERVFAIL for a zone marked expired (a secondary past SOA expire);
 //  - BADVERS for EDNS version > 0 (RFC 6891 §6.1.3), OPT version 0;
 //  - REFUSED: class not IN/CH/ANY, names outside every zone, CH queries
 //    other than TXT version.bind/version.server/id.server/hostname.bind

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli/ddnsctl_cmds.h"
 #include "tsig/keyfile.h"
 #include "wire/name.h"
 #include "zone/check.h"
@@ -82,6 +83,13 @@ int keygen(const std::string& name, const std::string& alg_text) {
 int main(int argc, char** argv) {
   CLI::App app{"ddnsctl: operate a ddns server and its zones"};
   app.require_subcommand(1);
+  std::string data_dir = "var";
+  app.add_option("--data-dir", data_dir,
+                 "ddnsd's data directory (the store), for store and account commands")
+      ->capture_default_str();
+  int exit_code = 0;
+  ddns::cli::add_account_commands(app, &data_dir, &exit_code);
+  ddns::cli::add_store_commands(app, &data_dir, &exit_code);
 
   std::string origin, file;
   auto* check = app.add_subcommand(
@@ -101,7 +109,12 @@ int main(int argc, char** argv) {
   kg->add_option("name", key_name, "Key name, e.g. host1.example.test")->required();
   kg->add_option("-a,--algorithm", alg, "hmac-sha256 (default), hmac-sha512, hmac-sha1, ...");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints and exits 0; any usage error exits 2 (as documented).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (kg->parsed()) return keygen(key_name, alg);
 
   if (check->parsed()) {
@@ -109,5 +122,5 @@ int main(int argc, char** argv) {
     return ddns::zone::run_check_zone(origin, file, std::cout, std::cerr);
   }
   if (print->parsed()) return print_zone(origin, file);
-  return 2;
+  return exit_code;
 }

@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
       "Signals: SIGHUP reloads changed zone files; SIGTERM/SIGINT stop.");
   std::string config_path, log_level, origin;
   std::vector<std::string> listen, zones, check, key_files, allow_update;
-  std::string data_dir;
+  std::vector<std::string> allow_transfer, notify, secondary, http, ddns_zones;
+  std::string data_dir, tls_cert, tls_key;
   unsigned threads = 0;
   bool version = false;
   app.add_option("-c,--config", config_path, "YAML configuration file")->check(CLI::ExistingFile);
@@ -50,6 +51,19 @@ int main(int argc, char** argv) {
   app.add_option("--key", key_files, "BIND key file with TSIG keys, repeatable");
   app.add_option("--allow-update", allow_update,
                  "let a key update a zone, repeatable: ZONE=KEYNAME (grant KEYNAME subdomain ZONE ANY)");
+  app.add_option("--allow-transfer", allow_transfer,
+                 "let an address or a TSIG key transfer a zone, repeatable: ZONE=ADDR[/LEN] or ZONE=KEYNAME");
+  app.add_option("--notify", notify,
+                 "NOTIFY a secondary after every change, repeatable: ZONE=ADDR:PORT[@KEYNAME]");
+  app.add_option("--secondary", secondary,
+                 "serve ZONE as a secondary of a primary, repeatable (several = tried in order): "
+                 "ZONE=ADDR:PORT[@KEYNAME]");
+  app.add_option("--http", http,
+                 "serve DynDNS2 /nic/update, the REST API and the web page, repeatable: ADDR:PORT");
+  app.add_option("--ddns-zone", ddns_zones,
+                 "open a served zone for DynDNS2 hostnames, repeatable: ZONE");
+  app.add_option("--tls-cert", tls_cert, "PEM certificate for HTTPS on the --http listeners");
+  app.add_option("--tls-key", tls_key, "PEM private key for --tls-cert");
   app.add_option("-t,--threads", threads, "UDP worker threads (default: one per core)")
       ->check(CLI::Range(1, 64));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off");
@@ -124,6 +138,73 @@ int main(int argc, char** argv) {
       std::cerr << "ddnsd: --allow-update '" << a << "': no zone " << zname << " configured\n";
       return 1;
     }
+  }
+  auto fail = [](const std::string& flag, const std::string& v, const std::string& why) {
+    std::cerr << "ddnsd: " << flag << " '" << v << "': " << why << "\n";
+    return 1;
+  };
+  auto split = [](const std::string& v, std::string& zone, std::string& rest) {
+    size_t eq = v.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == v.size()) return false;
+    zone = v.substr(0, eq);
+    rest = v.substr(eq + 1);
+    return true;
+  };
+  auto norm = [](std::string s) {
+    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (s.size() > 1 && s.back() == '.') s.pop_back();
+    return s;
+  };
+  auto find_zone = [&](const std::string& name) -> ddns::conf::ZoneConfig* {
+    for (auto& zc : cfg.zones)
+      if (norm(zc.name) == norm(name)) return &zc;
+    return nullptr;
+  };
+  for (const auto& v : secondary) {
+    std::string zname, remote;
+    if (!split(v, zname, remote)) return fail("--secondary", v, "expected ZONE=ADDR:PORT[@KEYNAME]");
+    if (auto r = ddns::conf::check_remote(remote); !r) return fail("--secondary", v, r.error().message);
+    auto* zc = find_zone(zname);
+    if (!zc) {
+      ddns::conf::ZoneConfig n;
+      n.name = zname;
+      n.where = "--secondary";
+      cfg.zones.push_back(std::move(n));
+      zc = &cfg.zones.back();
+    }
+    zc->primaries.push_back(remote);
+  }
+  for (const auto& v : allow_transfer) {
+    std::string zname, who;
+    if (!split(v, zname, who)) return fail("--allow-transfer", v, "expected ZONE=ADDR or ZONE=KEYNAME");
+    auto* zc = find_zone(zname);
+    if (!zc) return fail("--allow-transfer", v, "no zone " + zname + " configured");
+    // An address (or prefix) as such; anything else names a TSIG key.
+    zc->allow_transfer.push_back(ddns::conf::check_prefix(who) ? who : "key " + who);
+  }
+  for (const auto& v : notify) {
+    std::string zname, remote;
+    if (!split(v, zname, remote)) return fail("--notify", v, "expected ZONE=ADDR:PORT");
+    if (auto r = ddns::conf::check_remote(remote); !r) return fail("--notify", v, r.error().message);
+    auto* zc = find_zone(zname);
+    if (!zc) return fail("--notify", v, "no zone " + zname + " configured");
+    zc->notify.push_back(remote);
+  }
+  for (const auto& z : ddns_zones) {
+    auto* zc = find_zone(z);
+    if (!zc) return fail("--ddns-zone", z, "no zone " + z + " configured (add --zone " + z + "=FILE)");
+    zc->ddns = true;
+  }
+  if (!http.empty()) {
+    for (const auto& h : http)
+      if (auto r = ddns::conf::check_listen(h); !r) return fail("--http", h, r.error().message);
+    cfg.http.listen = http;
+  }
+  if (!tls_cert.empty()) cfg.http.tls_cert = tls_cert;
+  if (!tls_key.empty()) cfg.http.tls_key = tls_key;
+  if (cfg.http.tls_cert.empty() != cfg.http.tls_key.empty()) {
+    std::cerr << "ddnsd: --tls-cert and --tls-key must be given together\n";
+    return 1;
   }
   if (config_path.empty() && cfg.zones.empty()) {
     std::cerr << "ddnsd: nothing to serve: give --config FILE or --zone ORIGIN=FILE (see --help)\n";

@@ -4,6 +4,7 @@
 
 #include "zone/serial.h"
 
+#include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -133,6 +134,10 @@ class Walker {
         s.tcp_max_clients = uint32_t(number(v, key, 1, 1000000));
       } else if (k == "data-dir") {
         s.data_dir = path(v, key);
+      } else if (k == "journal-max-entries") {
+        s.journal_max_entries = uint32_t(number(v, key, 0, 100000000));
+      } else if (k == "journal-max-age") {
+        s.journal_max_age_s = seconds(v, key);
       } else if (k == "log-level") {
         s.log_level = string(v, key, false);
         if (!valid_log_level(s.log_level))
@@ -141,6 +146,68 @@ class Walker {
         fail(kv.first, key, "unknown key");
       }
     }
+  }
+
+  // "90", "90s", "15m", "12h", "7d" -> seconds (0 allowed).
+  uint32_t seconds(const YAML::Node& n, const std::string& key) const {
+    std::string s = n.IsScalar() ? n.Scalar() : std::string();
+    uint64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    std::string_view unit(p, s.data() + s.size() - p);
+    uint64_t mult = 0;
+    if (unit.empty() || unit == "s") mult = 1;
+    else if (unit == "m") mult = 60;
+    else if (unit == "h") mult = 3600;
+    else if (unit == "d") mult = 86400;
+    if (s.empty() || ec != std::errc() || mult == 0 || v > 100ull * 365 * 86400 ||
+        v * mult > 100ull * 365 * 86400)
+      fail(n, key, "must be a duration (e.g. 3600, 90s, 15m, 12h, 7d)");
+    return uint32_t(v * mult);
+  }
+
+  void http(const YAML::Node& n, HttpConfig& h) const {
+    require_map(n, "http");
+    for (const auto& kv : n) {
+      const std::string k = kv.first.Scalar();
+      const YAML::Node& v = kv.second;
+      const std::string key = "http." + k;
+      if (k == "listen") {
+        h.listen = strings(v, key);
+        for (size_t i = 0; i < h.listen.size(); ++i)
+          if (auto r = check_listen(h.listen[i]); !r)
+            fail(v.IsSequence() ? v[i] : v, key, r.error().message);
+      } else if (k == "tls-cert") {
+        h.tls_cert = path(v, key);
+      } else if (k == "tls-key") {
+        h.tls_key = path(v, key);
+      } else if (k == "trusted-proxies") {
+        h.trusted_proxies = strings(v, key);
+        for (size_t i = 0; i < h.trusted_proxies.size(); ++i)
+          if (auto r = check_prefix(h.trusted_proxies[i]); !r)
+            fail(v.IsSequence() ? v[i] : v, key, r.error().message);
+      } else if (k == "threads") {
+        h.threads = unsigned(number(v, key, 1, 64));
+      } else if (k == "nochg-abuse-count") {
+        h.nochg_abuse_count = uint32_t(number(v, key, 1, 1000000));
+      } else if (k == "nochg-abuse-window") {
+        h.nochg_abuse_window_s = seconds(v, key);
+      } else if (k == "abuse-block") {
+        h.abuse_block_s = seconds(v, key);
+      } else if (k == "login-fail-limit") {
+        h.login_fail_limit = uint32_t(number(v, key, 1, 1000000));
+      } else if (k == "login-fail-window") {
+        h.login_fail_window_s = seconds(v, key);
+      } else if (k == "password-cache") {
+        h.password_cache_s = seconds(v, key);
+      } else if (k == "web-root") {
+        h.web_root = path(v, key);
+      } else {
+        fail(kv.first, key, "unknown key");
+      }
+    }
+    if (h.tls_cert.empty() != h.tls_key.empty())
+      fail(n, h.tls_cert.empty() ? "http.tls-cert" : "http.tls-key",
+           "tls-cert and tls-key must be given together");
   }
 
   // A single string or a list of strings.
@@ -173,6 +240,19 @@ class Walker {
           zc.file = path(kv.second, key);
         } else if (k == "update-policy") {
           zc.update_policy = strings(kv.second, key);
+        } else if (k == "allow-transfer") {
+          zc.allow_transfer = strings(kv.second, key);
+          for (size_t j = 0; j < zc.allow_transfer.size(); ++j)
+            if (auto r = check_acl_entry(zc.allow_transfer[j]); !r)
+              fail(kv.second.IsSequence() ? kv.second[j] : kv.second, key, r.error().message);
+        } else if (k == "notify" || k == "primaries") {
+          auto& list = k == "notify" ? zc.notify : zc.primaries;
+          list = strings(kv.second, key);
+          for (size_t j = 0; j < list.size(); ++j)
+            if (auto r = check_remote(list[j]); !r)
+              fail(kv.second.IsSequence() ? kv.second[j] : kv.second, key, r.error().message);
+        } else if (k == "ddns") {
+          zc.ddns = boolean(kv.second, key);
         } else if (k == "serial-policy") {
           zc.serial_policy = string(kv.second, key, false);
           if (!zone::serial_policy_from_text(zc.serial_policy))
@@ -182,7 +262,11 @@ class Walker {
         }
       }
       if (zc.name.empty()) fail(z, prefix + ".name", "is required");
-      if (zc.file.empty()) fail(z, prefix + ".file", "is required");
+      if (zc.file.empty() && zc.primaries.empty())
+        fail(z, prefix + ".file", "is required (unless the zone has primaries: a secondary)");
+      if (!zc.primaries.empty() && (zc.ddns || !zc.update_policy.empty()))
+        fail(z, prefix + ".primaries",
+             "a secondary zone takes no local changes (drop update-policy / ddns)");
       out.push_back(std::move(zc));
     }
   }
@@ -199,10 +283,11 @@ class Walker {
         server(kv.second, c.server);
       } else if (k == "zones") {
         zones(kv.second, c.zones);
+      } else if (k == "http") {
+        http(kv.second, c.http);
       } else if (k == "keys") {
         for (const auto& f : strings(kv.second, k)) c.keys.push_back(resolve(f));
       } else {
-        // keys:, acl:, remotes:, policy: arrive with updates and transfers.
         fail(kv.first, k, "unknown key");
       }
     }
@@ -249,6 +334,69 @@ Result<void> check_listen(std::string_view spec) {
   if (host.empty() || port.empty() || ec != std::errc() || end != port.data() + port.size() ||
       p > 65535)
     return make_error("'" + std::string(spec) + "': expected host:port with port 0-65535");
+  return {};
+}
+
+namespace {
+bool parse_ip(std::string_view text, bool* v6) {
+  std::string t(text);
+  unsigned char buf[16];
+  if (::inet_pton(AF_INET, t.c_str(), buf) == 1) {
+    *v6 = false;
+    return true;
+  }
+  if (::inet_pton(AF_INET6, t.c_str(), buf) == 1) {
+    *v6 = true;
+    return true;
+  }
+  return false;
+}
+}  // namespace
+
+Result<void> check_prefix(std::string_view spec) {
+  std::string_view addr = spec, len;
+  if (size_t slash = spec.find('/'); slash != std::string_view::npos) {
+    addr = spec.substr(0, slash);
+    len = spec.substr(slash + 1);
+  }
+  bool v6 = false;
+  if (!parse_ip(addr, &v6))
+    return make_error("'" + std::string(spec) + "': expected an IP address or ADDR/LEN");
+  if (!len.empty() || spec.find('/') != std::string_view::npos) {
+    unsigned n = 0;
+    auto [end, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
+    if (len.empty() || ec != std::errc() || end != len.data() + len.size() || n > (v6 ? 128u : 32u))
+      return make_error("'" + std::string(spec) + "': prefix length must be 0-" +
+                        (v6 ? "128" : "32"));
+  }
+  return {};
+}
+
+Result<void> check_acl_entry(std::string_view spec) {
+  if (spec.substr(0, 4) == "key ") {
+    auto name = spec.substr(4);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    if (name.empty()) return make_error("'" + std::string(spec) + "': expected 'key NAME'");
+    return {};
+  }
+  if (auto r = check_prefix(spec); !r)
+    return make_error("'" + std::string(spec) + "': expected ADDR, ADDR/LEN or 'key NAME'");
+  return {};
+}
+
+Result<void> check_remote(std::string_view spec) {
+  std::string_view addr = spec;
+  if (size_t at = spec.rfind('@'); at != std::string_view::npos) {
+    if (at + 1 >= spec.size())
+      return make_error("'" + std::string(spec) + "': expected ADDR:PORT@KEYNAME");
+    addr = spec.substr(0, at);
+  }
+  if (auto r = check_listen(addr); !r) return r;
+  std::string_view host = addr.front() == '[' ? addr.substr(1, addr.find(']') - 1)
+                                              : addr.substr(0, addr.rfind(':'));
+  bool v6 = false;
+  if (!parse_ip(host, &v6))
+    return make_error("'" + std::string(spec) + "': expected an IP address, not a host name");
   return {};
 }
 

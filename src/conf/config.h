@@ -19,6 +19,37 @@ struct ZoneConfig {
   // every UPDATE is REFUSED. Parsed and checked by the server at start.
   std::vector<std::string> update_policy{};
   std::string serial_policy = "increment";  // increment | unixtime | dateserial
+  // Replication (RFC 5936 / RFC 1995 / RFC 1996). Who may transfer the zone:
+  // "ADDR", "ADDR/LEN" (v4 or v6) or "key NAME" (a TSIG key from keys:);
+  // empty = nobody (REFUSED).
+  std::vector<std::string> allow_transfer{};
+  // Secondaries to NOTIFY after every change: "ADDR:PORT" / "[V6]:PORT".
+  std::vector<std::string> notify{};
+  // Non-empty = this server is a secondary for the zone: primaries tried in
+  // order, each "ADDR:PORT" or "ADDR:PORT@KEYNAME" (TSIG for SOA/IXFR/AXFR
+  // and accepted on NOTIFY). `file` is then optional (the store keeps the
+  // last good copy).
+  std::vector<std::string> primaries{};
+  // Opened for DynDNS2 hostnames (issue 5): users may own names inside it.
+  bool ddns = false;
+};
+
+// The DynDNS2 / REST / web HTTP service (empty listen = off).
+struct HttpConfig {
+  std::vector<std::string> listen{};     // "127.0.0.1:8080", "[::1]:8080"
+  std::string tls_cert;                  // PEM files; both set = HTTPS on every listener
+  std::string tls_key;
+  // Peers whose X-Forwarded-For / Forwarded headers are believed
+  // ("ADDR" or "ADDR/LEN"); others' are ignored.
+  std::vector<std::string> trusted_proxies{};
+  unsigned threads = 0;                  // I/O threads; 0 = min(2, cores)
+  uint32_t nochg_abuse_count = 5;        // nochg answers for one host within...
+  uint32_t nochg_abuse_window_s = 300;   // ...this window make it abusive
+  uint32_t abuse_block_s = 3600;         // an abusive host/account is blocked this long
+  uint32_t login_fail_limit = 10;        // failed logins per source address within...
+  uint32_t login_fail_window_s = 300;    // ...this window block that address for abuse_block_s
+  uint32_t password_cache_s = 300;       // a verified password is remembered this long
+  std::string web_root;                  // "" = the web page built into ddnsd
 };
 
 struct ServerConfig {
@@ -34,6 +65,10 @@ struct ServerConfig {
   uint32_t tcp_max_clients = 1000;
   std::string data_dir = ".";           // resolved against the config directory
   std::string log_level = "info";       // trace debug info warn error critical off
+  // Journal kept per zone (IXFR history): older entries are folded into the
+  // base snapshot. 0 = no limit of that kind.
+  uint32_t journal_max_entries = 10000;
+  uint32_t journal_max_age_s = 0;
 };
 
 struct Config {
@@ -41,6 +76,7 @@ struct Config {
   ServerConfig server;
   std::vector<std::string> keys;  // BIND key files (TSIG), resolved paths
   std::vector<ZoneConfig> zones;
+  HttpConfig http;
 };
 
 // Reads and validates `path`. Relative paths in the file are resolved
@@ -54,6 +90,13 @@ Result<Config> parse(std::string_view text, const std::string& source,
 
 // Checks a "host:port" / "[v6]:port" listen address syntactically.
 Result<void> check_listen(std::string_view spec);
+
+// "ADDR" or "ADDR/LEN" (IPv4 or IPv6).
+Result<void> check_prefix(std::string_view spec);
+// An allow-transfer entry: "ADDR", "ADDR/LEN" or "key NAME".
+Result<void> check_acl_entry(std::string_view spec);
+// A notify target / primary: "ADDR:PORT", "[V6]:PORT", optional "@KEYNAME".
+Result<void> check_remote(std::string_view spec);
 
 // Log level names as accepted in server.log-level.
 bool valid_log_level(std::string_view level);

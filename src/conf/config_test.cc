@@ -65,6 +65,48 @@ void expect_error(const char* text, const std::string& want) {
   EXPECT_EQ(c.error().message, want);
 }
 
+TEST(Config, ReplicationAndHttp) {
+  auto c = parse(
+      "zones:\n"
+      "  - name: example.test\n"
+      "    file: example.test.zone\n"
+      "    allow-transfer: [127.0.0.1, \"2001:db8::/32\", key xfr.key]\n"
+      "    notify: [\"127.0.0.1:5300\", \"[::1]:5301@xfr.key\"]\n"
+      "    ddns: yes\n"
+      "  - name: sec.test\n"
+      "    primaries: \"192.0.2.1:53@k\"\n"
+      "http:\n"
+      "  listen: 127.0.0.1:8080\n"
+      "  trusted-proxies: [10.0.0.0/8]\n"
+      "  abuse-block: 1h\n"
+      "server:\n"
+      "  journal-max-age: 7d\n",
+      "ddnsd.yaml", "/etc/ddns");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(c->zones.size(), 2u);
+  EXPECT_EQ(c->zones[0].allow_transfer.size(), 3u);
+  EXPECT_EQ(c->zones[0].notify[1], "[::1]:5301@xfr.key");
+  EXPECT_TRUE(c->zones[0].ddns);
+  EXPECT_TRUE(c->zones[1].file.empty());
+  EXPECT_EQ(c->zones[1].primaries[0], "192.0.2.1:53@k");
+  EXPECT_EQ(c->http.listen[0], "127.0.0.1:8080");
+  EXPECT_EQ(c->http.abuse_block_s, 3600u);
+  EXPECT_EQ(c->server.journal_max_age_s, 7u * 86400);
+}
+
+TEST(Config, ReplicationErrors) {
+  expect_error("zones:\n  - {name: a.test, file: a.zone, allow-transfer: [example.org]}\n",
+               "ddnsd.yaml:2: zones[0].allow-transfer: 'example.org': expected ADDR, ADDR/LEN or 'key NAME'");
+  expect_error("zones:\n  - {name: a.test, file: a.zone, notify: [\"ns1.example.org:53\"]}\n",
+               "ddnsd.yaml:2: zones[0].notify: 'ns1.example.org:53': expected an IP address, not a host name");
+  expect_error("zones:\n  - {name: a.test, primaries: [\"192.0.2.1:53\"], ddns: yes}\n",
+               "ddnsd.yaml:2: zones[0].primaries: a secondary zone takes no local changes (drop update-policy / ddns)");
+  expect_error("http:\n  tls-cert: a.pem\n",
+               "ddnsd.yaml:2: http.tls-key: tls-cert and tls-key must be given together");
+  expect_error("http:\n  trusted-proxies: [10.0.0.0/33]\n",
+               "ddnsd.yaml:2: http.trusted-proxies: '10.0.0.0/33': prefix length must be 0-32");
+}
+
 TEST(Config, Errors) {
   expect_error("server:\n  listen: [\"127.0.0.1:53\"]\n  threads: 0\n",
                "ddnsd.yaml:3: server.threads: must be a number between 1 and 64");
@@ -85,7 +127,7 @@ TEST(Config, Errors) {
   expect_error("server:\n  log-level: loud\n",
                "ddnsd.yaml:2: server.log-level: must be one of trace, debug, info, warn, error, "
                "critical, off");
-  expect_error("zones:\n  - name: example.test\n", "ddnsd.yaml:2: zones[0].file: is required");
+  expect_error("zones:\n  - name: example.test\n", "ddnsd.yaml:2: zones[0].file: is required (unless the zone has primaries: a secondary)");
   expect_error("zones:\n  - name: a.test\n    file: a\n    primary: x\n",
                "ddnsd.yaml:4: zones[0].primary: unknown key");
   expect_error("zones:\n  - {name: a.test, file: a}\n  - {name: A.test., file: b}\n",

@@ -23,6 +23,11 @@
 #include <cstring>
 #include <optional>
 
+#include "accounts/accounts.h"
+#include "dyndns/service.h"
+#include "http/server.h"
+#include "server/primary.h"
+#include "server/secondary.h"
 #include "store/sqlite.h"
 #include "tsig/keyfile.h"
 #include "zone/check.h"
@@ -38,8 +43,15 @@ using WriterMap = std::unordered_map<wire::Name, update::ZoneWriter*, wire::Name
 class AuthHandler : public net::QueryHandler {
  public:
   AuthHandler(const net::Published<zone::ZoneSet>& pub, const auth::Options& opts, uint32_t seed,
-              const WriterMap* writers, const tsig::KeyRing* ring)
-      : reader_(pub), opts_(opts), rotate_(seed), writers_(writers), ring_(ring) {}
+              const WriterMap* writers, const tsig::KeyRing* ring, Primary* primary,
+              Secondaries* secondaries)
+      : reader_(pub),
+        opts_(opts),
+        rotate_(seed),
+        writers_(writers),
+        ring_(ring),
+        primary_(primary),
+        secondaries_(secondaries) {}
 
   size_t handle_from(std::span<const uint8_t> query, net::Transport t, uint8_t* out, size_t cap,
                      const net::Peer& peer) override {
@@ -57,9 +69,11 @@ class AuthHandler : public net::QueryHandler {
     try {
       // RFC 2136: opcode UPDATE goes to the zone's writer, not the answer engine.
       if (is_update(query)) return handle_update(query, out, cap, peer);
-      return auth::answer(reader_.get(), opts_, query,
-                          t == net::Transport::Udp ? auth::Transport::Udp : auth::Transport::Tcp,
-                          out, cap, rotate_++);
+      size_t n = auth::answer(reader_.get(), opts_, query,
+                              t == net::Transport::Udp ? auth::Transport::Udp : auth::Transport::Tcp,
+                              out, cap, rotate_++);
+      if (n != auth::kDiverted) return n;
+      return diverted(query, t, out, cap, peer);
     } catch (...) {
       return 0;  // answer() does not throw; if memory runs out, drop this one packet
     }
@@ -152,11 +166,81 @@ class AuthHandler : public net::QueryHandler {
     return copy(w->bytes);
   }
 
+  // The rare messages answer() leaves to the server (a slow path: full parse).
+  size_t diverted(std::span<const uint8_t> query, net::Transport t, uint8_t* out, size_t cap,
+                  const net::Peer* peer) {
+    // NOTIFY (RFC 1996) is a secondary's business; AXFR/IXFR a primary's
+    // (both verify a TSIG themselves).
+    if (((query[2] >> 3) & 0xF) == uint8_t(wire::Opcode::Notify)) {
+      if (secondaries_) return secondaries_->handle_notify(query, peer, out, cap);
+      return error_answer(query, wire::Rcode::Refused, out, cap);
+    }
+    wire::ParseInfo info;
+    auto msg = wire::parse(query, &info);
+    if (!msg) return error_answer(query, wire::Rcode::FormErr, out, cap);
+    constexpr uint16_t kIXFR = 251, kAXFR = 252;
+    if (msg->question.size() == 1 &&
+        (msg->question[0].qtype == kAXFR || msg->question[0].qtype == kIXFR)) {
+      if (primary_) return primary_->handle_transfer(query, t, peer, out, cap);
+      return error_answer(query, wire::Rcode::Refused, out, cap);
+    }
+    if (!info.tsig_offset) return error_answer(query, wire::Rcode::Refused, out, cap);
+    return signed_query(query, info, msg->additional.back(), t, out, cap);
+  }
+
+  // RFC 8945 §5.2/§5.3: a signed query is verified, answered as if
+  // unsigned, and the answer signed with the same key (a TSIG error gets
+  // the error answer: NOTAUTH with the TSIG error set).
+  size_t signed_query(std::span<const uint8_t> query, const wire::ParseInfo& info,
+                      const wire::RR& tsig_rr, net::Transport t, uint8_t* out, size_t cap) {
+    static const tsig::KeyRing kNoKeys;
+    const uint64_t now = tsig::now_seconds();
+    tsig::Verified v = tsig::verify_request(query, info, tsig_rr, ring_ ? *ring_ : kNoKeys, now);
+    if (v.status == tsig::Status::FormErr) return error_answer(query, wire::Rcode::FormErr, out, cap);
+    // The query without its TSIG RR (ARCOUNT one less), for answer().
+    std::vector<uint8_t> bare(query.begin(), query.begin() + info.tsig_offset);
+    uint16_t ar = uint16_t(bare[10] << 8 | bare[11]) - 1;
+    bare[10] = uint8_t(ar >> 8);
+    bare[11] = uint8_t(ar);
+    const size_t reserve = tsig::tsig_size(v);
+    if (cap <= reserve + wire::kHeaderSize) return 0;
+    size_t n;
+    if (v.ok()) {
+      n = auth::answer(reader_.get(), opts_, bare,
+                       t == net::Transport::Udp ? auth::Transport::Udp : auth::Transport::Tcp, out,
+                       cap - reserve, rotate_++);
+      if (n == auth::kDiverted) n = error_answer(bare, wire::Rcode::Refused, out, cap - reserve);
+    } else {
+      n = error_answer(bare, wire::Rcode::NotAuth, out, cap - reserve);
+    }
+    if (n == 0) return 0;
+    auto signed_len = tsig::sign_response(out, n, cap, v, now);
+    return signed_len ? *signed_len : n;
+  }
+
+  // Header copied (QR set, opcode kept), question echoed, `rcode`.
+  static size_t error_answer(std::span<const uint8_t> query, wire::Rcode rcode, uint8_t* out,
+                             size_t cap) {
+    auto msg = wire::parse(query);
+    if (!msg) return 0;
+    wire::MessageBuilder b(out, cap);
+    wire::Header h;
+    h.id = msg->header.id;
+    h.set_qr(true);
+    h.set_opcode(msg->header.opcode());
+    b.set_header(h);
+    if (msg->question.size() == 1) b.add_question(msg->question[0]);
+    b.set_rcode(uint16_t(rcode));
+    return b.finish();
+  }
+
   net::Published<zone::ZoneSet>::Reader reader_;
   const auth::Options& opts_;
   uint32_t rotate_;
   const WriterMap* writers_;
   const tsig::KeyRing* ring_;
+  Primary* primary_;
+  Secondaries* secondaries_;
 };
 
 Result<wire::Name> zone_origin(const std::string& text) {
@@ -255,7 +339,35 @@ Result<void> Server::start() {
   auto set = std::make_shared<const zone::ZoneSet>();
   size_t failed = 0;
   std::string first_error;
+  bool any_secondary = false, any_ddns = false;
+  for (const auto& slot : slots_) {
+    any_secondary |= !slot.cfg.primaries.empty();
+    any_ddns |= slot.cfg.ddns;
+  }
+  if ((any_secondary || any_ddns || !cfg_.http.listen.empty()) && !store_)
+    return make_error(std::string(any_secondary ? "secondary zones" : "DynDNS (http / ddns zones)") +
+                      " need a data directory (server.data-dir / --data-dir)");
+  std::vector<std::shared_ptr<const zone::Zone>> secondary_initial;
+  if (any_secondary) {
+    secondaries_ = std::make_unique<Secondaries>(
+        store_.get(), ring_, [this](std::shared_ptr<const zone::Zone> z) { publish_zone(std::move(z)); });
+    if (auto r = secondaries_->configure(cfg_); !r) return r;
+    secondary_initial = secondaries_->initial();
+  }
   for (auto& slot : slots_) {
+    if (!slot.cfg.primaries.empty()) {
+      // A secondary's copy comes from its primaries (and the store), not a file.
+      auto origin = zone_origin(slot.cfg.name);
+      for (const auto& z : secondary_initial)
+        if (origin && z->origin() == *origin) slot.zone = z;
+      if (!slot.zone) {
+        spdlog::error("zone {}: no initial copy from the secondary engine", slot.cfg.name);
+        if (failed++ == 0) first_error = "zone " + slot.cfg.name + ": no secondary state";
+        continue;
+      }
+      set = set->with(slot.zone);
+      continue;
+    }
     auto z = load(slot, true);
     if (z && store_) z = restore(*z);
     if (!z) {
@@ -274,6 +386,9 @@ Result<void> Server::start() {
   else
     spdlog::warn("no zones configured: every query will be refused");
   published_ = std::make_unique<net::Published<zone::ZoneSet>>(set);
+  primary_ = std::make_unique<Primary>(published_.get(), store_.get(), ring_);
+  if (auto r = primary_->configure(cfg_); !r) return r;
+  auth_opts_.divert_transfers = true;
   if (auto r = setup_updates(); !r) return r;
 
   net::FrontendOptions fo;
@@ -296,17 +411,118 @@ Result<void> Server::start() {
   uint32_t seed = rd();
   const WriterMap* wmap = &writer_by_origin_;
   const tsig::KeyRing* ring = ring_.get();
-  frontend_ = std::make_unique<net::Frontend>(fo, [pub, opts, seed, wmap, ring]() mutable {
-    seed = seed * 2654435761u + 1;
-    return std::make_unique<AuthHandler>(*pub, *opts, seed, wmap, ring);
-  });
+  Primary* primary = primary_.get();
+  Secondaries* secondaries = secondaries_.get();
+  frontend_ = std::make_unique<net::Frontend>(
+      fo, [pub, opts, seed, wmap, ring, primary, secondaries]() mutable {
+        seed = seed * 2654435761u + 1;
+        return std::make_unique<AuthHandler>(*pub, *opts, seed, wmap, ring, primary, secondaries);
+      });
   if (auto r = frontend_->open(); !r) return make_error("cannot listen on " + r.error().message);
   for (const auto& ep : frontend_->bound())
     spdlog::info("listening on {} (udp: {} workers, tcp: {} loops)", ep.to_string(), fo.udp_threads,
                  fo.tcp_threads);
   frontend_->start();
+  primary_->start();
+  if (secondaries_) secondaries_->start();
+  if (auto r = setup_http(); !r) return r;
+  if (store_) maintenance_ = std::thread([this] { maintenance_loop(); });
   spdlog::info("ddnsd started: {} zones, {} listeners", slots_.size(), frontend_->bound().size());
   return {};
+}
+
+Result<void> Server::setup_http() {
+  if (cfg_.http.listen.empty()) return {};
+  const auto& hc = cfg_.http;
+  accounts::Limits lim;
+  lim.password_cache_s = hc.password_cache_s;
+  auto acc = accounts::Accounts::open(accounts::Accounts::default_path(cfg_.server.data_dir), lim);
+  if (!acc) return make_error("accounts: " + acc.error().message);
+  accounts_ = std::move(*acc);
+  for (const auto& slot : slots_) {
+    if (!slot.cfg.ddns) continue;
+    auto on = zone_origin(slot.cfg.name);
+    if (!on) continue;
+    std::string o = on->to_text();
+    if (o.size() > 1 && o.back() == '.') o.pop_back();
+    if (auto r = accounts_->add_zone(o); !r) return make_error("accounts: zone " + o + ": " + r.error().message);
+  }
+  dyndns::Context ctx;
+  ctx.accounts = accounts_.get();
+  const WriterMap* wmap = &writer_by_origin_;
+  ctx.writer = [wmap](const wire::Name& origin) -> update::ZoneWriter* {
+    auto it = wmap->find(origin);
+    return it == wmap->end() ? nullptr : it->second;
+  };
+  dyndns::Options o;
+  o.nochg_abuse_count = hc.nochg_abuse_count;
+  o.nochg_abuse_window_s = hc.nochg_abuse_window_s;
+  o.abuse_block_s = hc.abuse_block_s;
+  o.login_fail_limit = hc.login_fail_limit;
+  o.login_fail_window_s = hc.login_fail_window_s;
+  o.web_root = hc.web_root;
+  dyndns_ = std::make_unique<dyndns::Service>(std::move(ctx), o);
+  auto router = std::make_shared<http::Router>();
+  dyndns_->install(*router);
+  http::ServerOptions ho;
+  for (const auto& spec : hc.listen) {
+    auto ep = net::Endpoint::parse(spec);
+    if (!ep) return make_error("http.listen: " + ep.error().message);
+    ho.listen.push_back(*ep);
+  }
+  ho.threads = hc.threads ? hc.threads : std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
+  ho.tls_cert = hc.tls_cert;
+  ho.tls_key = hc.tls_key;
+  ho.trusted_proxies = hc.trusted_proxies;
+  http_ = std::make_unique<http::Server>(ho, router);
+  if (auto r = http_->open(); !r) return make_error("http: cannot listen: " + r.error().message);
+  for (const auto& ep : http_->bound())
+    spdlog::info("http: listening on {} ({})", ep.to_string(), hc.tls_cert.empty() ? "http" : "https");
+  http_->start();
+  return {};
+}
+
+std::vector<net::Endpoint> Server::http_listening() const {
+  return http_ ? http_->bound() : std::vector<net::Endpoint>{};
+}
+
+void Server::trim_journals() {
+  const auto& sc = cfg_.server;
+  if (!store_ || (sc.journal_max_entries == 0 && sc.journal_max_age_s == 0)) return;
+  for (const auto& slot : slots_) {
+    if (!slot.writer && slot.cfg.primaries.empty()) continue;
+    auto on = zone_origin(slot.cfg.name);
+    if (!on) continue;
+    const wire::Name& origin = *on;
+    auto info = store_->zone_info(origin);
+    if (!info || !*info) continue;
+    // Folding rewrites the zone's base rows, so only once the journal is
+    // 10% over its limit (or entries are past their age).
+    if (sc.journal_max_age_s == 0 &&
+        (*info)->journal_length <= uint64_t(sc.journal_max_entries) * 11 / 10)
+      continue;
+    store::TrimPolicy tp;
+    tp.keep_count = sc.journal_max_entries ? sc.journal_max_entries : SIZE_MAX;
+    tp.max_age = std::chrono::seconds(sc.journal_max_age_s);
+    tp.now = std::chrono::system_clock::now();
+    auto t0 = std::chrono::steady_clock::now();
+    auto n = store_->trim_journal(origin, tp);
+    if (!n)
+      spdlog::error("zone {}: journal trim failed: {}", origin.to_text(), n.error().message);
+    else if (*n)
+      spdlog::info("zone {}: {} journal entries folded into the base snapshot ({:.1f} ms)",
+                   origin.to_text(), *n, ms_since(t0));
+  }
+}
+
+void Server::maintenance_loop() {
+  std::unique_lock<std::mutex> lock(maint_mu_);
+  while (!stopping_) {
+    lock.unlock();
+    trim_journals();
+    lock.lock();
+    maint_cv_.wait_for(lock, std::chrono::seconds(60), [this] { return stopping_; });
+  }
 }
 
 Result<std::shared_ptr<const zone::Zone>> Server::restore(
@@ -335,20 +551,22 @@ Result<std::shared_ptr<const zone::Zone>> Server::restore(
 
 Result<void> Server::setup_updates() {
   for (auto& slot : slots_) {
-    if (slot.cfg.update_policy.empty()) continue;
+    if (slot.cfg.update_policy.empty() && !slot.cfg.ddns) continue;
     const wire::Name& origin = slot.zone->origin();
     if (!store_)
       return make_error(slot.cfg.where + ": zone " + origin.to_text() +
                         ": update-policy needs a data directory (server.data-dir / --data-dir)");
-    std::string text;
-    for (const auto& rule : slot.cfg.update_policy) text += rule + "\n";
-    auto pol = update::Policy::parse(text, origin);
-    if (!pol)
-      return make_error(slot.cfg.where + ": zone " + origin.to_text() +
-                        ": update-policy: " + pol.error().message);
     update::WriterOptions wo;
     wo.ring = ring_;
-    wo.policy = std::make_shared<update::Policy>(std::move(*pol));
+    if (!slot.cfg.update_policy.empty()) {
+      std::string text;
+      for (const auto& rule : slot.cfg.update_policy) text += rule + "\n";
+      auto pol = update::Policy::parse(text, origin);
+      if (!pol)
+        return make_error(slot.cfg.where + ": zone " + origin.to_text() +
+                          ": update-policy: " + pol.error().message);
+      wo.policy = std::make_shared<update::Policy>(std::move(*pol));
+    }
     wo.serial_policy =
         zone::serial_policy_from_text(slot.cfg.serial_policy).value_or(zone::SerialPolicy::Increment);
     writers_.push_back(std::make_unique<update::ZoneWriter>(
@@ -356,8 +574,9 @@ Result<void> Server::setup_updates() {
         [this](std::shared_ptr<const zone::Zone> z) { publish_zone(std::move(z)); }));
     slot.writer = writers_.back().get();
     writer_by_origin_[origin] = slot.writer;
-    spdlog::info("zone {}: dynamic updates on ({} rules, serial policy {})", origin.to_text(),
-                 slot.cfg.update_policy.size(), slot.cfg.serial_policy);
+    spdlog::info("zone {}: dynamic updates on ({} RFC 2136 rules{}, serial policy {})",
+                 origin.to_text(), slot.cfg.update_policy.size(),
+                 slot.cfg.ddns ? ", open for DynDNS hostnames" : "", slot.cfg.serial_policy);
   }
   return {};
 }
@@ -365,7 +584,10 @@ Result<void> Server::setup_updates() {
 void Server::publish_zone(std::shared_ptr<const zone::Zone> z) {
   std::lock_guard<std::mutex> lock(publish_mu_);
   spdlog::debug("zone {}: publishing serial {}", z->origin().to_text(), z->serial());
-  published_->publish(published_->load()->with(std::move(z)));
+  for (auto& slot : slots_)
+    if (slot.zone && slot.zone->origin() == z->origin()) slot.zone = z;
+  published_->publish(published_->load()->with(z));
+  if (primary_) primary_->published(*z);
 }
 
 ReloadReport Server::reload() {
@@ -376,8 +598,9 @@ ReloadReport Server::reload() {
   auto set = published_->load();
   bool changed = false;
   for (auto& slot : slots_) {
-    if (slot.writer) {
-      // The store is this zone's truth now; a file reload would drop updates.
+    if (slot.writer || !slot.cfg.primaries.empty()) {
+      // The store (or the primary) is this zone's truth now; a file reload
+      // would drop updates.
       rep.unchanged++;
       continue;
     }
@@ -416,9 +639,19 @@ ReloadReport Server::reload() {
 }
 
 void Server::stop() {
-  // Writers first: they finish the queued updates and send their UDP
+  {
+    std::lock_guard<std::mutex> lock(maint_mu_);
+    stopping_ = true;
+  }
+  maint_cv_.notify_all();
+  if (maintenance_.joinable()) maintenance_.join();
+  // HTTP first (no new edits), then the secondaries (no new transfers).
+  if (http_) http_->stop();
+  if (secondaries_) secondaries_->stop();
+  // Writers next: they finish the queued updates and send their UDP
   // replies on the front end's sockets, which must still be open.
   for (auto& w : writers_) w->stop();
+  if (primary_) primary_->stop();
   if (frontend_) frontend_->stop();
 }
 

@@ -6,8 +6,10 @@
 
 #include <sys/types.h>
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -23,7 +25,20 @@
 #include "update/writer.h"
 #include "zone/zone.h"
 
+namespace ddns::accounts {
+class Accounts;
+}
+namespace ddns::dyndns {
+class Service;
+}
+namespace ddns::http {
+class Server;
+}
+
 namespace ddns::server {
+
+class Primary;
+class Secondaries;
 
 struct ReloadReport {
   size_t reloaded = 0;   // zones whose new file was loaded
@@ -47,6 +62,8 @@ class Server {
 
   // Listening addresses with their actual ports.
   const std::vector<net::Endpoint>& listening() const;
+  // HTTP listeners with their actual ports (empty without http.listen).
+  std::vector<net::Endpoint> http_listening() const;
   std::shared_ptr<const zone::ZoneSet> zones() const { return published_->load(); }
   net::FrontendStats stats() const;
 
@@ -65,7 +82,10 @@ class Server {
   // (imported into the store).
   Result<std::shared_ptr<const zone::Zone>> restore(const std::shared_ptr<const zone::Zone>& file);
   Result<void> setup_updates();
+  Result<void> setup_http();
   void publish_zone(std::shared_ptr<const zone::Zone> z);
+  void maintenance_loop();
+  void trim_journals();
 
   conf::Config cfg_;
   auth::Options auth_opts_;
@@ -78,6 +98,16 @@ class Server {
   // Read-only once the front end starts.
   std::unordered_map<wire::Name, update::ZoneWriter*, wire::NameHash> writer_by_origin_;
   std::mutex publish_mu_;  // serialises read-modify-publish of the zone set
+  std::unique_ptr<Primary> primary_;          // AXFR/IXFR out, NOTIFY out
+  std::unique_ptr<Secondaries> secondaries_;  // null without secondary zones
+  std::unique_ptr<accounts::Accounts> accounts_;  // null without DDNS/HTTP
+  std::unique_ptr<dyndns::Service> dyndns_;
+  std::unique_ptr<http::Server> http_;
+  // Journal trimming (server.journal-max-*), every minute.
+  std::thread maintenance_;
+  std::mutex maint_mu_;
+  std::condition_variable maint_cv_;
+  bool stopping_ = false;
 };
 
 // Sets up spdlog on stderr at `level` (see conf::valid_log_level).

@@ -19,6 +19,8 @@
 #       .alive() -> bool ; .pid ; .log() -> stderr text so far
 #       .host4/.port4, .host6/.port6 (None when not listening there),
 #       .listeners [(host, port)]    all set by start()
+#       .http_listeners [(host, port)], .http_port (first one or None): the
+#               "http: listening on ADDR" lines (--http 127.0.0.1:0)
 #       usable as a context manager (start on enter, stop on exit)
 #   dig(server, port, qname, qtype="A", tcp=False, args=(), tool="dig",
 #       timeout=3) -> DigResult    (kdig(...) = dig(..., tool="kdig"))
@@ -414,8 +416,14 @@ class Ddnsd:
             time.sleep(0.02)
         self.host4 = self.port4 = self.host6 = self.port6 = None
         self.listeners = []
-        for m in re.finditer(r"listening on (\S+) ", self.log()):
-            self._note_listen(m.group(1))
+        self.http_listeners = []
+        for m in re.finditer(r"(http: )?listening on (\S+) ", self.log()):
+            if m.group(1):
+                host, _, port = m.group(2).rpartition(":")
+                self.http_listeners.append((host.strip("[]"), int(port)))
+            else:
+                self._note_listen(m.group(2))
+        self.http_port = self.http_listeners[0][1] if self.http_listeners else None
         for host, port in self.listeners:
             while not self._answers(host, port):
                 if self.proc.poll() is not None:

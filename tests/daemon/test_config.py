@@ -43,8 +43,11 @@ class ConfigErrorTest(unittest.TestCase):
         p = self.run_config('server:\n  listen: ["127.0.0.1:0"]\n  treads: 2\n')
         self.assert_refused(p, "ddnsd.yaml:3: server.treads: unknown key")
         p = self.run_config('zones:\n  - name: example.test\n    file: example.test.zone\n'
+                            '    masters: [192.0.2.1]\n')
+        self.assert_refused(p, "ddnsd.yaml:4: zones[0].masters: unknown key")
+        p = self.run_config('zones:\n  - name: example.test\n    file: example.test.zone\n'
                             '    notify: [192.0.2.1]\n')
-        self.assert_refused(p, "ddnsd.yaml:4: zones[0].notify: unknown key")
+        self.assert_refused(p, "ddnsd.yaml:4: zones[0].notify: '192.0.2.1': expected host:port")
 
     def test_bad_values(self):
         p = self.run_config('server:\n  listen: ["::1:53"]\n')
