@@ -51,14 +51,12 @@ class PrimaryTest(unittest.TestCase):
         cls.port = t.free_port()
         # Peers get their ports now (ddnsd's notify list needs them) and start
         # after ddnsd.
-        # BIND checks its SOA refresh query's answer for a TSIG, and ddnsd
-        # does not yet sign answers to signed plain queries (server layer):
-        # BIND follows the TSIG zone once that lands.
+        # BIND signs its SOA refresh query for the TSIG zone and checks the
+        # answer's TSIG: ddnsd verifies signed queries and signs the answer.
         cls.peers = []
         for peer in PEERS:
             zones = [x.SecondaryZone("example.test", cls.port)]
-            if peer is not x.Named or os.environ.get("DDNS_NAMED_TSIG"):
-                zones.append(x.SecondaryZone("example.org", cls.port, key=cls.xfrkey))
+            zones.append(x.SecondaryZone("example.org", cls.port, key=cls.xfrkey))
             cls.peers.append(peer(d, zones))
         notify = "".join(f"      - 127.0.0.1:{p.port}\n" for p in cls.peers)
         notify_key = "".join(f"      - 127.0.0.1:{p.port}@xfrkey\n" for p in cls.peers
