@@ -253,6 +253,8 @@ class Walker {
               fail(kv.second.IsSequence() ? kv.second[j] : kv.second, key, r.error().message);
         } else if (k == "ddns") {
           zc.ddns = boolean(kv.second, key);
+        } else if (k == "write-back") {
+          zc.write_back_s = seconds(kv.second, key);
         } else if (k == "serial-policy") {
           zc.serial_policy = string(kv.second, key, false);
           if (!zone::serial_policy_from_text(zc.serial_policy))
@@ -264,6 +266,8 @@ class Walker {
       if (zc.name.empty()) fail(z, prefix + ".name", "is required");
       if (zc.file.empty() && zc.primaries.empty())
         fail(z, prefix + ".file", "is required (unless the zone has primaries: a secondary)");
+      if (zc.write_back_s && zc.file.empty())
+        fail(z, prefix + ".write-back", "needs the zone's file");
       if (!zc.primaries.empty() && (zc.ddns || !zc.update_policy.empty()))
         fail(z, prefix + ".primaries",
              "a secondary zone takes no local changes (drop update-policy / ddns)");

@@ -32,6 +32,9 @@ struct ZoneConfig {
   std::vector<std::string> primaries{};
   // Opened for DynDNS2 hostnames (issue 5): users may own names inside it.
   bool ddns = false;
+  // Dynamic zones: rewrite `file` from the served copy this many seconds
+  // after a change (and at shutdown), loadable by BIND and Knot. 0 = never.
+  uint32_t write_back_s = 0;
 };
 
 // The DynDNS2 / REST / web HTTP service (empty listen = off).

@@ -32,6 +32,7 @@
 #include "tsig/keyfile.h"
 #include "zone/check.h"
 #include "zone/serial.h"
+#include "zone/writer.h"
 
 namespace ddns::server {
 namespace {
@@ -369,6 +370,7 @@ Result<void> Server::start() {
       continue;
     }
     auto z = load(slot, true);
+    if (z) slot.written_serial = (*z)->serial();  // what the file holds
     if (z && store_) z = restore(*z);
     if (!z) {
       spdlog::error("{}", z.error().message);
@@ -515,13 +517,40 @@ void Server::trim_journals() {
   }
 }
 
+// Optional write-back (zones[].write-back): the served copy of a dynamic
+// zone rewritten to its master file, atomically, `write_back_s` after the
+// first change not yet written (so a steady stream of updates still reaches
+// the file), and once more at shutdown.
+void Server::write_back(bool final) {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& slot : slots_) {
+    if (!slot.writer || slot.cfg.write_back_s == 0) continue;
+    auto z = slot.writer->current();
+    if (!z || z->serial() == slot.written_serial) continue;
+    if (slot.changed_at == std::chrono::steady_clock::time_point{}) slot.changed_at = now;
+    if (!final && now - slot.changed_at < std::chrono::seconds(slot.cfg.write_back_s)) continue;
+    auto t0 = std::chrono::steady_clock::now();
+    auto recs = z->records();
+    if (auto r = zone::write_master_file(slot.cfg.file, z->origin(), recs); !r) {
+      spdlog::error("zone {}: write-back to {} failed: {}", z->origin().to_text(), slot.cfg.file,
+                    r.error().message);
+      continue;
+    }
+    slot.written_serial = z->serial();
+    slot.changed_at = {};
+    spdlog::info("zone {}: serial {} written back to {} ({:.1f} ms)", z->origin().to_text(),
+                 z->serial(), slot.cfg.file, ms_since(t0));
+  }
+}
+
 void Server::maintenance_loop() {
   std::unique_lock<std::mutex> lock(maint_mu_);
-  while (!stopping_) {
+  for (unsigned tick = 0; !stopping_; ++tick) {
     lock.unlock();
-    trim_journals();
+    if (tick % 60 == 0) trim_journals();
+    write_back(false);
     lock.lock();
-    maint_cv_.wait_for(lock, std::chrono::seconds(60), [this] { return stopping_; });
+    maint_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
   }
 }
 
@@ -651,6 +680,7 @@ void Server::stop() {
   // Writers next: they finish the queued updates and send their UDP
   // replies on the front end's sockets, which must still be open.
   for (auto& w : writers_) w->stop();
+  if (store_ && published_) write_back(true);
   if (primary_) primary_->stop();
   if (frontend_) frontend_->stop();
 }

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -76,6 +77,9 @@ class Server {
     struct timespec mtime {};
     off_t size = -1;
     ino_t inode = 0;
+    // Write-back (maintenance thread only): serial last written to `file`.
+    uint32_t written_serial = 0;
+    std::chrono::steady_clock::time_point changed_at{};
   };
   Result<std::shared_ptr<const zone::Zone>> load(ZoneSlot& slot, bool initial);
   // The store's copy when it is as new as the file's, else the file's
@@ -86,6 +90,7 @@ class Server {
   void publish_zone(std::shared_ptr<const zone::Zone> z);
   void maintenance_loop();
   void trim_journals();
+  void write_back(bool final);
 
   conf::Config cfg_;
   auth::Options auth_opts_;
