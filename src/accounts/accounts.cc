@@ -369,8 +369,6 @@ Result<void> migrate(Conn& c, const std::string& path) {
   return t.commit();
 }
 
-constexpr const char* kUserCols = "id, name, admin, created";
-
 User user_from(const Stmt& q, int at = 0) {
   User u;
   u.id = q.i64(at);
