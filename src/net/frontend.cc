@@ -76,6 +76,19 @@ Result<Fd> open_socket(const Endpoint& ep, int type) {
   if (type == SOCK_DGRAM) {
     int sz = 4 << 20;  // absorb bursts; the kernel caps it at rmem_max
     ::setsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+    // RFC 9715 §3.1: responders set DF and never fragment; our replies are
+    // capped at max-udp-size (1232 by default), below any path MTU. PROBE
+    // sets DF without believing ICMP "fragmentation needed" (forgeable),
+    // and with DF the kernel leaves the IPv4 ID at 0 instead of drawing a
+    // hashed one per datagram. IPv6 sends no fragments from us either.
+    if (ep.family() == AF_INET) {
+      int pmtu = IP_PMTUDISC_PROBE;
+      ::setsockopt(s.fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu);
+    } else {
+      int pmtu = IPV6_PMTUDISC_PROBE;
+      ::setsockopt(s.fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu, sizeof pmtu);
+      ::setsockopt(s.fd, IPPROTO_IPV6, IPV6_DONTFRAG, &one, sizeof one);
+    }
     // On a wildcard address, learn each query's destination so the reply
     // leaves from the address the client asked (multi-homed hosts).
     if (is_wildcard(ep)) {
