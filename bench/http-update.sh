@@ -14,7 +14,8 @@
 #   HTTP_THREADS [2]    ddnsd HTTP I/O threads (http.threads)
 #   DNS_QPS [20000]     dnsperf -Q rate limit on the DNS side (0 = no dnsperf)
 #   KEEP [0]            1 = keep the temp dir (log, data) for inspection
-#   PERF_DATA [unset]   perf record -e cpu-clock -g of ddnsd during the run, to this file
+#   PERF_DATA [unset]   perf record -e cpu-clock of ddnsd during the run, to this file
+#   PERF_OPTS [-g]      its call-graph options (e.g. "--call-graph dwarf -F 250")
 # Prints one line: durable_updates_per_s, p50/p99 latency, dnsperf qps/lost,
 # ddnsd CPU (user+system) per durable update over the run, load average after.
 set -euo pipefail
@@ -101,7 +102,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 cpu0=$(cpu_ticks)
 perf_pid=""
 if [ -n "${PERF_DATA:-}" ]; then
-  perf record -q -e cpu-clock -g -o "$PERF_DATA" -p "$pid" -- sleep "$DURATION" >/dev/null 2>&1 &
+  perf record -q -e cpu-clock ${PERF_OPTS:--g} -o "$PERF_DATA" -p "$pid" -- sleep "$DURATION" >/dev/null 2>&1 &
   perf_pid=$!
 fi
 dnsperf_pid=""
