@@ -14,7 +14,10 @@
 #   HTTP_THREADS [2]    ddnsd HTTP I/O threads (http.threads)
 #   DNS_QPS [20000]     dnsperf -Q rate limit on the DNS side (0 = no dnsperf)
 #   KEEP [0]            1 = keep the temp dir (log, data) for inspection
-# Prints one line: durable_updates_per_s, p50/p99 latency, dnsperf qps/lost.
+#   PERF_DATA [unset]   perf record -e cpu-clock of ddnsd during the run, to this file
+#   PERF_OPTS [-g]      its call-graph options (e.g. "--call-graph dwarf -F 250")
+# Prints one line: durable_updates_per_s, p50/p99 latency, dnsperf qps/lost,
+# ddnsd CPU (user+system) per durable update over the run, load average after.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -94,6 +97,14 @@ kill -0 "$pid" || { cat "$tmp/ddnsd.log" >&2; exit 1; }
 DDNS_TOKENS="$tmp/tokens.txt" wrk -t1 -c8 -d2s -s "$here/http-update.lua" \
   "http://127.0.0.1:$http_port" >/dev/null 2>&1 || true
 
+# ddnsd CPU (utime+stime, clock ticks) over the measured run only.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+cpu0=$(cpu_ticks)
+perf_pid=""
+if [ -n "${PERF_DATA:-}" ]; then
+  perf record -q -e cpu-clock ${PERF_OPTS:--g} -o "$PERF_DATA" -p "$pid" -- sleep "$DURATION" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
 dnsperf_pid=""
 if [ "$DNS_QPS" != 0 ]; then
   dnsperf -s 127.0.0.1 -p "$dns_port" -d "$tmp/queries.txt" -l "$DURATION" -Q "$DNS_QPS" \
@@ -102,6 +113,8 @@ if [ "$DNS_QPS" != 0 ]; then
 fi
 DDNS_TOKENS="$tmp/tokens.txt" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency \
   -s "$here/http-update.lua" "http://127.0.0.1:$http_port" >"$tmp/wrk.txt" 2>&1
+cpu1=$(cpu_ticks)
+[ -n "$perf_pid" ] && wait "$perf_pid" || true
 [ -n "$dnsperf_pid" ] && wait "$dnsperf_pid" || true
 
 line=$(grep '^good=' "$tmp/wrk.txt" || true)
@@ -112,5 +125,10 @@ if [ "$DNS_QPS" != 0 ]; then
   lost=$(awk '/Queries lost/ {print $3}' "$tmp/dnsperf.txt")
   dns=" dnsperf_qps=${qps:-?} dnsperf_lost=${lost:-?}"
 fi
-echo "hosts=$HOSTS connections=$CONNECTIONS http_threads=$HTTP_THREADS $line$dns"
+good=$(echo "$line" | sed -n 's/^good=\([0-9]*\).*/\1/p')
+hz=$(getconf CLK_TCK)
+cpu_us=$(awk -v d=$((cpu1 - cpu0)) -v hz="$hz" -v g="${good:-0}" \
+  'BEGIN { if (g > 0) printf "%.1f", d * 1e6 / hz / g; else print "?" }')
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "hosts=$HOSTS connections=$CONNECTIONS http_threads=$HTTP_THREADS $line$dns ddnsd_cpu_us_per_update=$cpu_us load=\"$load\""
 grep -E "Non-2xx|Socket errors" "$tmp/wrk.txt" >&2 || true

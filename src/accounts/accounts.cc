@@ -190,7 +190,14 @@ class Conn {
     sqlite3_busy_timeout(db_, kBusyTimeoutMs);
     if (!reader) {
       if (auto r = exec("PRAGMA journal_mode=WAL"); !r) return r;
-      if (auto r = exec("PRAGMA journal_size_limit=16777216"); !r) return r;
+      // History rows land on a page of the history_host index per host:
+      // under load every commit dirties about one page per row. A WAL of
+      // 4000 pages (16 MiB) between checkpoints lets a checkpoint copy a
+      // page once for many commits, and a 16 MiB page cache keeps those
+      // pages in memory instead of re-reading them.
+      if (auto r = exec("PRAGMA journal_size_limit=33554432"); !r) return r;
+      if (auto r = exec("PRAGMA wal_autocheckpoint=4000"); !r) return r;
+      if (auto r = exec("PRAGMA cache_size=-16384"); !r) return r;
     }
     if (auto r = exec("PRAGMA synchronous=FULL"); !r) return r;
     if (auto r = exec("PRAGMA foreign_keys=ON"); !r) return r;
@@ -410,6 +417,23 @@ Result<std::string> deepest_zone(Conn& c, std::string_view name) {
   return std::string();
 }
 
+// Inside a write transaction: moves the database generation on, so every
+// process's host cache (Impl::hosts) drops what it holds. Every change of a
+// host's token or zone, or removal of a host, must call it in its
+// transaction.
+Result<void> bump_generation(Conn& c) {
+  int64_t gen = 0;
+  {
+    ACC_STMT(q, c, "PRAGMA user_version");
+    auto row = q.step();
+    if (!row) return row.error();
+    gen = q.i64(0);
+  }
+  // PRAGMA takes no parameters; the value is a number we formatted.
+  std::string sql = "PRAGMA user_version = " + std::to_string((gen + 1) & 0x7fffffff);
+  return c.exec(sql.c_str());
+}
+
 }  // namespace
 
 // ------------------------------------------------------------ Impl ----
@@ -448,6 +472,25 @@ struct Accounts::Impl {
   std::once_flag dummy_once;
   std::string dummy_hash;  // verified against for unknown users (same timing)
 
+  // Host tokens and zones, so an update's credentials cost no table read.
+  // Valid while the database generation (PRAGMA user_version, bumped by
+  // every transaction that changes a host's token or zone or removes a
+  // host: see bump_generation) is unchanged. The generation is read again
+  // only when PRAGMA data_version says another connection (this process's
+  // writer, ddnsctl) committed, so a rotation or deletion by any process
+  // takes effect for the next check. Entries are never older than the
+  // generation they are filed under; missing hosts are not cached.
+  struct HostAuth {
+    std::string token_sha256;
+    std::string zone;
+  };
+  std::mutex hmu;  // guards watch, hosts, host_gen, host_dv
+  Conn watch;
+  int64_t host_gen = -1;  // -1: not read yet
+  int64_t host_dv = 0;
+  std::unordered_map<std::string, HostAuth> hosts;
+  std::atomic<uint64_t> host_hits{0}, host_misses{0};
+
   uint64_t recorded = 0;  // history rows appended, paces pruning (under wmu)
   std::atomic<uint64_t> argon2_verifies{0};
   std::atomic<uint64_t> cache_hits{0};
@@ -463,6 +506,51 @@ struct Accounts::Impl {
     }
     size_t i = std::hash<std::thread::id>{}(std::this_thread::get_id()) % kReaders;
     return {std::unique_lock(readers[i].mu), &readers[i].conn};
+  }
+
+  // Under hmu: drops the host cache when the generation moved.
+  Result<void> sync_hosts() {
+    int64_t dv = 0;
+    {
+      ACC_STMT(q, watch, "PRAGMA data_version");
+      auto row = q.step();
+      if (!row) return row.error();
+      dv = q.i64(0);
+    }
+    if (host_gen >= 0 && dv == host_dv) return {};
+    int64_t gen = 0;
+    {
+      ACC_STMT(q, watch, "PRAGMA user_version");
+      auto row = q.step();
+      if (!row) return row.error();
+      gen = q.i64(0);
+    }
+    host_dv = dv;
+    if (gen != host_gen) {
+      hosts.clear();
+      host_gen = gen;
+    }
+    return {};
+  }
+
+  // Under hmu, after sync_hosts(): the cached entry of `name` (a normalized
+  // host name), read from the database on a miss when `fill`; null when
+  // there is no such host, or not cached and !fill.
+  Result<const HostAuth*> host_auth(const std::string& name, bool fill) {
+    if (auto it = hosts.find(name); it != hosts.end()) {
+      host_hits.fetch_add(1, std::memory_order_relaxed);
+      return &it->second;
+    }
+    if (!fill) return static_cast<const HostAuth*>(nullptr);
+    host_misses.fetch_add(1, std::memory_order_relaxed);
+    ACC_STMT(q, watch, "SELECT token_sha256, zone FROM hosts WHERE name = ?");
+    q.bind(1, name);
+    auto row = q.step();
+    if (!row) return row.error();
+    if (!*row) return static_cast<const HostAuth*>(nullptr);
+    if (hosts.size() >= kMaxCache) hosts.clear();
+    auto [it, _] = hosts.insert_or_assign(name, HostAuth{q.text(0), q.text(1)});
+    return &it->second;
   }
 
   // "" when hashing fails (then nothing is cached).
@@ -521,6 +609,7 @@ Result<std::unique_ptr<Accounts>> Accounts::open(const std::string& path, Limits
   ACC_TRY(impl->writer.open(path, /*reader=*/false));
   ACC_TRY(migrate(impl->writer, path));
   for (auto& r : impl->readers) ACC_TRY(r.conn.open(path, /*reader=*/true));
+  ACC_TRY(impl->watch.open(path, /*reader=*/true));
   return std::unique_ptr<Accounts>(new Accounts(std::move(impl)));
 }
 
@@ -532,6 +621,8 @@ Accounts::Stats Accounts::stats() const {
   Stats s;
   s.argon2_verifies = impl_->argon2_verifies.load(std::memory_order_relaxed);
   s.password_cache_hits = impl_->cache_hits.load(std::memory_order_relaxed);
+  s.host_cache_hits = impl_->host_hits.load(std::memory_order_relaxed);
+  s.host_cache_misses = impl_->host_misses.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -594,6 +685,7 @@ Result<void> Accounts::delete_user(const std::string& name_in) {
       q.bind(1, id);
       ACC_TRY(q.run());
     }
+    ACC_TRY(bump_generation(c));
     ACC_TRY(t.commit());
   }
   impl_->forget_user(name);
@@ -727,6 +819,7 @@ Result<void> Accounts::add_zone(const std::string& zone_in) {
              "AND substr(name, -length(?1) - 1) = '.' || ?1 AND length(zone) < length(?1)");
     q.bind(1, zone);
     ACC_TRY(q.run());
+    if (c.changes() > 0) ACC_TRY(bump_generation(c));
   }
   return t.commit();
 }
@@ -762,6 +855,7 @@ Result<void> Accounts::delete_zone(const std::string& zone_in) {
     ACC_STMT(q, c, "UPDATE hosts SET zone = ? WHERE zone = ?");
     q.bind(1, *parent).bind(2, zone);
     ACC_TRY(q.run());
+    ACC_TRY(bump_generation(c));
   }
   {
     ACC_STMT(q, c, "DELETE FROM ddns_zones WHERE name = ?");
@@ -857,6 +951,7 @@ Result<void> Accounts::delete_host(const std::string& fqdn) {
     q.bind(1, name);
     ACC_TRY(q.run());
   }
+  ACC_TRY(bump_generation(c));
   return t.commit();
 }
 
@@ -914,10 +1009,16 @@ Result<std::string> Accounts::rotate_token(const std::string& fqdn) {
   if (!token_hash) return token_hash.error();
   std::lock_guard l(impl_->wmu);
   Conn& c = impl_->writer;
-  ACC_STMT(q, c, "UPDATE hosts SET token_sha256 = ? WHERE name = ?");
-  q.bind(1, *token_hash).bind(2, name);
-  ACC_TRY(q.run());
-  if (c.changes() == 0) return make_error("no such host " + name);
+  Txn t(c);
+  ACC_TRY(t.begin());
+  {
+    ACC_STMT(q, c, "UPDATE hosts SET token_sha256 = ? WHERE name = ?");
+    q.bind(1, *token_hash).bind(2, name);
+    ACC_TRY(q.run());
+    if (c.changes() == 0) return make_error("no such host " + name);
+  }
+  ACC_TRY(bump_generation(c));
+  ACC_TRY(t.commit());
   return std::move(*token);
 }
 
@@ -925,17 +1026,39 @@ Result<bool> Accounts::check_token(const std::string& fqdn, const std::string& t
   if (token.empty() || token.size() > kMaxSecretText) return false;
   std::string name = normalize_host(fqdn);
   if (name.empty()) return false;
-  std::string stored;
-  {
-    auto lease = impl_->read();
-    ACC_STMT(q, *lease.conn, "SELECT token_sha256 FROM hosts WHERE name = ?");
-    q.bind(1, name);
-    auto row = q.step();
-    if (!row) return row.error();
-    if (!*row) return false;
-    stored = q.text(0);
-  }
-  return equal_ct(sha256_hex(token), stored);
+  const std::string given = sha256_hex(token);
+  Impl& im = *impl_;
+  std::lock_guard l(im.hmu);
+  ACC_TRY(im.sync_hosts());
+  auto h = im.host_auth(name, /*fill=*/true);
+  if (!h) return h.error();
+  return *h && equal_ct(given, (*h)->token_sha256);
+}
+
+std::optional<bool> Accounts::check_token_cached(const std::string& fqdn,
+                                                 const std::string& token) {
+  if (token.empty() || token.size() > kMaxSecretText) return false;
+  std::string name = normalize_host(fqdn);
+  if (name.empty()) return false;
+  const std::string given = sha256_hex(token);
+  Impl& im = *impl_;
+  std::lock_guard l(im.hmu);
+  if (!im.sync_hosts()) return std::nullopt;
+  auto h = im.host_auth(name, /*fill=*/false);
+  if (!h || !*h) return std::nullopt;
+  return equal_ct(given, (*h)->token_sha256);
+}
+
+Result<std::optional<std::string>> Accounts::host_zone(const std::string& fqdn) {
+  std::string name = normalize_host(fqdn);
+  if (name.empty()) return std::optional<std::string>();
+  Impl& im = *impl_;
+  std::lock_guard l(im.hmu);
+  ACC_TRY(im.sync_hosts());
+  auto h = im.host_auth(name, /*fill=*/true);
+  if (!h) return h.error();
+  if (!*h) return std::optional<std::string>();
+  return std::optional<std::string>((*h)->zone);
 }
 
 Result<void> Accounts::set_addresses(const std::string& fqdn, const std::string& ipv4,

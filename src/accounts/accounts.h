@@ -102,7 +102,18 @@ class Accounts {
   // A new token for the host; the old one stops working at once.
   Result<std::string> rotate_token(const std::string& fqdn);
   // True when `token` is the host's update token (constant-time compare).
+  // Hosts' token hashes and zones are cached in memory, checked against the
+  // database generation (changed by rotate_token, delete_host, delete_user
+  // and zone moves in any process) at every call: no table read in the
+  // steady state, and a change made by ddnsctl holds for the next call.
   Result<bool> check_token(const std::string& fqdn, const std::string& token);
+  // As check_token, from the cache only (no table read, only the
+  // generation check: cheap enough for an I/O thread): nullopt when the
+  // host is not cached or the generation cannot be read; the caller then
+  // asks check_token.
+  std::optional<bool> check_token_cached(const std::string& fqdn, const std::string& token);
+  // The DDNS zone of a host (nullopt: no such host), from the same cache.
+  Result<std::optional<std::string>> host_zone(const std::string& fqdn);
   // Records the addresses last set (for listings; the zone is the truth).
   Result<void> set_addresses(const std::string& fqdn, const std::string& ipv4,
                              const std::string& ipv6, int64_t when);
@@ -132,6 +143,8 @@ class Accounts {
   struct Stats {
     uint64_t argon2_verifies = 0;      // full password checks run
     uint64_t password_cache_hits = 0;  // checks answered from the cache
+    uint64_t host_cache_hits = 0;      // check_token/host_zone answered from memory
+    uint64_t host_cache_misses = 0;    // ... that read the host from the database
   };
   Stats stats() const;
 

@@ -403,6 +403,63 @@ TEST_F(AccountsTest, Tokens) {
   EXPECT_TRUE(*a_->check_token("home.example.test", *t4));
 }
 
+// check_token and host_zone answer from memory in the steady state, and
+// every change another process (ddnsctl) makes to a host is seen by the
+// next call: rotation, deletion, zone moves, deleting the owner.
+TEST_F(AccountsTest, HostCacheFollowsOtherProcesses) {
+  basic();
+  ASSERT_TRUE(a_->add_user("bob", "bob's password").ok());
+  std::string t1 = add_host("home.example.test");
+  std::string tb = add_host("b.sub.example.test", "bob");
+  EXPECT_FALSE(a_->check_token_cached("home.example.test", t1).has_value());  // not cached yet
+  EXPECT_TRUE(*a_->check_token("home.example.test", t1));
+  auto misses = a_->stats().host_cache_misses;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(*a_->check_token("home.example.test", t1));
+    EXPECT_EQ(*a_->check_token_cached("HOME.example.test.", t1), true);
+    EXPECT_EQ(*a_->check_token_cached("home.example.test", "wrong"), false);
+  }
+  EXPECT_EQ(a_->stats().host_cache_misses, misses);
+  EXPECT_GE(a_->stats().host_cache_hits, 10u);
+  EXPECT_EQ(**a_->host_zone("home.example.test"), "example.test");
+  EXPECT_FALSE(a_->host_zone("nothere.example.test")->has_value());
+
+  // Writes that do not touch tokens or zones keep the cache.
+  HistoryEntry e{100, "home.example.test", "A", "", "192.0.2.1", "192.0.2.9", "dyndns2"};
+  ASSERT_TRUE(a_->record(std::span<const HistoryEntry>(&e, 1)).ok());
+  EXPECT_EQ(*a_->check_token_cached("home.example.test", t1), true);
+
+  auto other = open();
+  auto t2 = other->rotate_token("home.example.test");
+  ASSERT_TRUE(t2.ok());
+  EXPECT_FALSE(a_->check_token_cached("home.example.test", t1).value_or(false));
+  EXPECT_FALSE(*a_->check_token("home.example.test", t1));
+  EXPECT_TRUE(*a_->check_token("home.example.test", *t2));
+
+  // Zone moves by another process.
+  EXPECT_TRUE(*a_->check_token("b.sub.example.test", tb));
+  EXPECT_EQ(**a_->host_zone("b.sub.example.test"), "example.test");
+  ASSERT_TRUE(other->add_zone("sub.example.test").ok());
+  EXPECT_EQ(**a_->host_zone("b.sub.example.test"), "sub.example.test");
+  ASSERT_TRUE(other->delete_zone("sub.example.test").ok());
+  EXPECT_EQ(**a_->host_zone("b.sub.example.test"), "example.test");
+
+  // Deleting the owner deletes the host: its token stops working.
+  ASSERT_TRUE(other->delete_user("bob").ok());
+  EXPECT_FALSE(a_->check_token_cached("b.sub.example.test", tb).value_or(false));
+  EXPECT_FALSE(*a_->check_token("b.sub.example.test", tb));
+  EXPECT_FALSE(a_->host_zone("b.sub.example.test")->has_value());
+
+  EXPECT_TRUE(*a_->check_token("home.example.test", *t2));
+  ASSERT_TRUE(other->delete_host("home.example.test").ok());
+  EXPECT_FALSE(*a_->check_token("home.example.test", *t2));
+  EXPECT_FALSE(a_->host_zone("home.example.test")->has_value());
+  // A new host of the same name has a new token.
+  std::string t3 = add_host("home.example.test");
+  EXPECT_FALSE(*a_->check_token("home.example.test", *t2));
+  EXPECT_TRUE(*a_->check_token("home.example.test", t3));
+}
+
 TEST_F(AccountsTest, AddressesAndHistory) {
   basic();
   add_host("home.example.test");

@@ -143,7 +143,19 @@ class Nic : public std::enable_shared_from_this<Nic> {
     u->client_ip = req.client_ip;
     if (logins_.blocked(u->client_ip, now)) return reply(text("abuse"));
 
-    // Credentials cost Argon2 or a database read: off the I/O thread.
+    // A host token already in the accounts cache is checked here (a hash
+    // and a map lookup); anything else may cost Argon2 or a database
+    // read: off the I/O thread.
+    if (u->basic && u->basic->first.find('.') != std::string::npos) {
+      std::string as_host = accounts::normalize_host(u->basic->first);
+      accounts::Accounts* acc = svc_.context().accounts;
+      if (acc && !as_host.empty() && as_host.find('.') != std::string::npos) {
+        if (auto ok = acc->check_token_cached(as_host, u->basic->second); ok && *ok) {
+          std::set<std::string> token_hosts{std::move(as_host)};
+          return apply_authorized(*u, std::nullopt, token_hosts, std::move(reply), now);
+        }
+      }
+    }
     auto shared_reply = std::make_shared<http::Reply>(std::move(reply));
     bool queued = pool_.post([self = shared_from_this(), u, shared_reply, now] {
       self->authorize_and_apply(*u, std::move(*shared_reply), now);
@@ -195,6 +207,14 @@ class Nic : public std::enable_shared_from_this<Nic> {
       if (blocked_now) spdlog::warn("dyndns: {} blocked after repeated failed logins", u.client_ip);
       return reply(text("badauth"));
     }
+    apply_authorized(u, user, token_hosts, std::move(reply), now);
+  }
+
+  // `user` (password login) or `token_hosts` (host tokens) authorize.
+  void apply_authorized(const UpdateRequest& u, const std::optional<accounts::User>& user,
+                        const std::set<std::string>& token_hosts, http::Reply reply,
+                        int64_t now) {
+    accounts::Accounts* acc = svc_.context().accounts;
 
     // The addresses to set, unless this is a TXT or offline update.
     std::string v4, v6;

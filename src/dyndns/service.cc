@@ -265,22 +265,22 @@ void Service::apply(Change change, std::function<void(std::string outcome)> done
   std::string base = host;
   bool acme = false;
   if (host.size() > kAcmePrefix.size() && host.compare(0, kAcmePrefix.size(), kAcmePrefix) == 0) {
-    auto h = ctx_.accounts->get_host(host);
+    auto h = ctx_.accounts->host_zone(host);
     if (!h) return done("dnserr");
     if (!*h) {
       base = host.substr(kAcmePrefix.size());
       acme = true;
     }
   }
-  auto h = ctx_.accounts->get_host(base);
-  if (!h) {
-    spdlog::warn("dyndns: host lookup {}: {}", base, h.error().message);
+  // The host's zone, from the accounts cache in the steady state.
+  auto zone = ctx_.accounts->host_zone(base);
+  if (!zone) {
+    spdlog::warn("dyndns: host lookup {}: {}", base, zone.error().message);
     return done("dnserr");
   }
-  if (!*h) return done("nohost");
-  const accounts::Host& rec = **h;
+  if (!*zone) return done("nohost");
 
-  auto origin = wire::Name::from_text(rec.zone + ".");
+  auto origin = wire::Name::from_text(**zone + ".");
   auto owner = wire::Name::from_text(host + ".");
   if (!origin || !owner) return done("dnserr");
   update::ZoneWriter* writer = ctx_.writer ? ctx_.writer(*origin) : nullptr;
