@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-# Propagation benchmark (issue 7): a ddnsd primary with update rules and
-# NOTIFY to three secondaries (ddnsd, knotd, named); N TSIG-signed RFC 2136
-# updates one at a time; after each acknowledged update, every secondary is
-# polled over UDP until it answers the new address. Prints median / p99 ms
-# per secondary. Then: AXFR of a large zone (default 1M records) to a ddnsd
+# Propagation benchmark (issue 7): a ddnsd primary with NOTIFY to three
+# secondaries (ddnsd, knotd, named); N updates one at a time, each a DynDNS2
+# /nic/update answered `good` (default, over one keep-alive connection with
+# the host's token) or a TSIG-signed RFC 2136 UPDATE (--via rfc2136); after
+# each, every secondary is polled over UDP until it answers the new address.
+# Prints median / p99 ms per secondary. Then: AXFR of a large zone (default 1M records) to a ddnsd
 # secondary vs a knotd secondary (wall time from secondary start to serving).
-# Usage: bench/propagation.py [--updates 300] [--axfr-records 1000000]
+# Usage: bench/propagation.py [--updates 300] [--via dyndns2|rfc2136]
+#        [--axfr-records 1000000] [--skip-axfr]
 #        (env DDNS_BUILD_DIR = build dir with ddnsd/ddnsctl)
 import argparse
 import base64
 import hashlib
 import hmac
+import http.client
 import os
 import re
 import socket
@@ -24,6 +27,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "daemon"))
 import ddnstest as dt  # noqa: E402
+import dyndnsutil as du  # noqa: E402
 import secondaryutil as su  # noqa: E402
 
 H = "127.0.0.1"
@@ -79,12 +83,32 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
-def propagation(w, n_updates):
+class NicUpdater:
+    """DynDNS2 updates of one host over a single keep-alive HTTP connection,
+    as a router or ddclient would send them (host name + token, Basic)."""
+
+    def __init__(self, port, host, token):
+        self.host = host
+        self.conn = http.client.HTTPConnection(H, port, timeout=10)
+        cred = base64.b64encode(f"{host}:{token}".encode()).decode()
+        self.headers = {"Authorization": f"Basic {cred}", "User-Agent": "ddns-bench/1.0"}
+
+    def __call__(self, addr):
+        self.conn.request("GET", f"/nic/update?hostname={self.host}&myip={addr}",
+                          headers=self.headers)
+        r = self.conn.getresponse()
+        body = r.read().decode().strip()
+        if r.status != 200 or body != f"good {addr}":
+            raise RuntimeError(f"/nic/update {addr}: HTTP {r.status} {body!r}")
+
+
+def propagation(w, n_updates, via):
     secret_raw = os.urandom(32)
     secret = base64.b64encode(secret_raw).decode()
     keyfile = dt.write_file(os.path.join(w, "upd.key"), su.make_key("upd", secret)[0])
     zf = dt.write_file(os.path.join(w, "prop.test.zone"), su.zone_text("prop.test", serial=1))
-    pport, dport = dt.free_port(), dt.free_port()
+    pport, dport, hport = dt.free_port(), dt.free_port(), du.http_port()
+    pdata = os.path.join(w, "p", "data")
     kw, nw = os.path.join(w, "knot"), os.path.join(w, "named")
     os.makedirs(kw)
     os.makedirs(nw)
@@ -92,8 +116,10 @@ def propagation(w, n_updates):
                               primary_port=pport)])
     named = su.Named(nw, [dict(origin="prop.test", file=os.path.join(nw, "prop.zone"),
                                primary_port=pport)])
-    primary = dt.Ddnsd(zones={"prop.test": zf}, listen=[f"{H}:{pport}"], workdir=os.path.join(w, "p"),
-                       args=["--data-dir", os.path.join(w, "p", "data"), "--key", keyfile,
+    primary = du.HttpDdnsd(zones={"prop.test": zf}, listen=[f"{H}:{pport}"],
+                           workdir=os.path.join(w, "p"),
+                       args=["--data-dir", pdata, "--key", keyfile,
+                             "--http", f"{H}:{hport}", "--ddns-zone", "prop.test",
                              "--allow-update", "prop.test=upd",
                              "--allow-transfer", f"prop.test={H}",
                              "--notify", f"prop.test={H}:{dport}",
@@ -104,10 +130,16 @@ def propagation(w, n_updates):
     secondary = dt.Ddnsd(listen=[f"{H}:{dport}"], workdir=os.path.join(w, "s"),
                          args=["--data-dir", os.path.join(w, "s", "data"),
                                "--secondary", f"prop.test={H}:{pport}"])
+    primary.http_ports = (hport,)
     procs = []
     try:
         primary.start(timeout=20)
         procs.append(primary)
+        if via == "dyndns2":
+            if not du.wait_http(hport, 10, primary.proc):
+                raise RuntimeError("primary's HTTP listener is not up")
+            du.add_user(pdata, "bench", "bench-password")
+            nic = NicUpdater(hport, "h.prop.test", du.add_host(pdata, "h.prop.test", "bench"))
         secondary.start(timeout=20)
         procs.append(secondary)
         knot.start()
@@ -127,13 +159,16 @@ def propagation(w, n_updates):
         query = dt.make_query("h.prop.test.", "A", qid=0x4242)
         for i in range(n_updates):
             addr = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
-            sock.sendto(update_msg(i & 0xFFFF, "prop.test", "h.prop.test", addr, "upd", secret_raw),
-                        (H, pport))
-            resp = sock.recv(4096)
-            h = dt.parse_header(resp)
-            if h["rcode"] != 0:
-                raise RuntimeError(f"update {i} rcode {h['rcode']}")
-            t0 = time.perf_counter()
+            if via == "dyndns2":
+                nic(addr)
+            else:
+                sock.sendto(update_msg(i & 0xFFFF, "prop.test", "h.prop.test", addr, "upd",
+                                       secret_raw), (H, pport))
+                resp = sock.recv(4096)
+                h = dt.parse_header(resp)
+                if h["rcode"] != 0:
+                    raise RuntimeError(f"update {i} rcode {h['rcode']}")
+            t0 = time.perf_counter()   # from the `good` / NOERROR
             pending = dict(secs)
             deadline = t0 + 10
             while pending and time.perf_counter() < deadline:
@@ -151,7 +186,8 @@ def propagation(w, n_updates):
                             del pending[name]
             for name in pending:
                 missed[name] += 1
-        print(f"propagation: {n_updates} updates, ddnsd primary, TSIG RFC 2136, UDP polling")
+        how = "DynDNS2 /nic/update (good)" if via == "dyndns2" else "TSIG RFC 2136 UPDATE"
+        print(f"propagation: {n_updates} updates, ddnsd primary, {how}, UDP polling")
         for name in secs:
             xs = lat[name]
             if xs:
@@ -205,12 +241,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--updates", type=int, default=300)
     ap.add_argument("--axfr-records", type=int, default=1000000)
+    ap.add_argument("--via", choices=("dyndns2", "rfc2136"), default="dyndns2")
     ap.add_argument("--skip-axfr", action="store_true")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="ddns-prop-") as w:
         if a.updates > 0:
             os.makedirs(os.path.join(w, "prop"))
-            propagation(os.path.join(w, "prop"), a.updates)
+            propagation(os.path.join(w, "prop"), a.updates, a.via)
         if not a.skip_axfr:
             os.makedirs(os.path.join(w, "axfr"))
             axfr_bench(os.path.join(w, "axfr"), a.axfr_records)

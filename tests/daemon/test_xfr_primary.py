@@ -2,7 +2,8 @@
 # ddnsd as a zone transfer primary (RFC 5936 AXFR, RFC 1995 IXFR, RFC 1996
 # NOTIFY, RFC 8945 TSIG on transfers): Knot, BIND and NSD as secondaries
 # of ddnsd on loopback; a burst of RFC 2136 updates must reach each of them
-# (NOTIFY -> IXFR) with records identical to ddnsd's AXFR. Plus the
+# (NOTIFY -> IXFR) with records identical to ddnsd's AXFR, and so must
+# DynDNS2 /nic/update changes made meanwhile. Plus the
 # protocol corners checked with dig directly: ACL refusal, TSIG-only zone,
 # wrong key, AXFR over UDP, IXFR up to date / over UDP / difference form.
 import os
@@ -15,6 +16,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ddnstest as t  # noqa: E402
+import dyndnsutil as u  # noqa: E402
 import xfrutil as x  # noqa: E402
 
 PEERS = [p for p, b in ((x.Knot, "knotd"), (x.Named, "named"), (x.Nsd, "nsd")) if x.have(b)]
@@ -61,14 +63,18 @@ class PrimaryTest(unittest.TestCase):
         notify = "".join(f"      - 127.0.0.1:{p.port}\n" for p in cls.peers)
         notify_key = "".join(f"      - 127.0.0.1:{p.port}@xfrkey\n" for p in cls.peers
                              if len(p.zones) > 1)
+        cls.http = u.http_port()
         conf = f"""server:
   listen: 127.0.0.1:{cls.port}
   threads: 2
   data-dir: data
 keys: [upkey.key, xfrkey.key]
+http:
+  listen: [127.0.0.1:{cls.http}]
 zones:
   - name: example.test
     file: example.test.zone
+    ddns: true
     update-policy: [grant upkey zonesub ANY]
     allow-transfer: [127.0.0.1]
 {"    notify:" + chr(10) + notify if notify else ""}  - name: example.org
@@ -76,7 +82,12 @@ zones:
     update-policy: [grant upkey zonesub ANY]
     allow-transfer: [key xfrkey]
 {"    notify:" + chr(10) + notify_key if notify_key else ""}"""
-        cls.d = t.Ddnsd(config=conf, workdir=d).start()
+        cls.d = u.HttpDdnsd(config=conf, workdir=d)
+        cls.d.http_ports = (cls.http,)
+        cls.d.start()
+        data = os.path.join(d, "data")
+        u.add_user(data, "alice", "alice-password")
+        cls.tokens = {h: u.add_host(data, f"{h}.example.test", "alice") for h in ("home", "cam")}
         try:
             for p in cls.peers:
                 p.start()
@@ -118,6 +129,20 @@ zones:
             self.assertEqual(got, want, f"{p.name} differs for {zone}")
         return want
 
+    def nic_update(self, host, query, want):
+        r = u.curl(self.http, f"/nic/update?hostname={host}.example.test&{query}",
+                   user=f"{host}.example.test", password=self.tokens[host])
+        self.assertEqual((r.status, r.body.strip()), (200, want), r)
+
+    def dyndns_burst(self):
+        # As routers send them: one host with v4+v6 changing every request,
+        # one v4-only, one nochg; each `good` is a published change.
+        for i in range(1, 7):
+            self.nic_update("home", f"myip=203.0.113.{i},2001:db8::{i}",
+                            f"good 203.0.113.{i},2001:db8::{i}")
+            self.nic_update("cam", f"myip=203.0.113.{10 + i}", f"good 203.0.113.{10 + i}")
+        self.nic_update("cam", "myip=203.0.113.16", "nochg 203.0.113.16")
+
     # ---- with real secondaries ----
     def test_1_secondaries_follow_updates(self):
         if not self.peers:
@@ -142,6 +167,8 @@ zones:
                 script += "update delete h7.example.org\nupdate add h8.example.org 300 AAAA 2001:db8::8\nsend\n"
             t0 = time.monotonic()
             self.nsupdate(script)
+            if zone == "example.test":
+                self.dyndns_burst()
             final = self.serial(zone)
             self.assertGreaterEqual(final, 9)
             for p in self.has(zone):
@@ -152,6 +179,11 @@ zones:
         want = self.compare("example.test")
         self.assertIn("dyn199.example.test. IN A 198.51.100.200", want)
         self.assertNotIn("dyn19.example.test. IN A 198.51.100.20", want)
+        # The DynDNS2 changes went the same way (NOTIFY -> IXFR) as the UPDATEs.
+        self.assertIn("home.example.test. IN A 203.0.113.6", want)
+        self.assertIn("home.example.test. IN AAAA 2001:db8::6", want)
+        self.assertIn("cam.example.test. IN A 203.0.113.16", want)
+        self.assertNotIn("cam.example.test. IN AAAA", want)
         self.compare("example.org", key=self.xfrkey)
         log = self.d.log()
         self.assertIn("IXFR of example.test", log)   # incremental, not only full transfers
