@@ -9,7 +9,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -85,7 +89,58 @@ const char* kind_text(xfr::Transfer::Kind k) {
   return "?";
 }
 
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
+
+namespace refresh_state {
+
+Map read(const std::string& path) {
+  Map m;
+  std::ifstream in(path);
+  if (!in) return m;
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    std::istringstream ls(line);
+    std::string zone;
+    long long ms = 0;
+    std::string rest;
+    if (!(ls >> zone >> ms) || (ls >> rest) || zone.empty() || zone.back() != '.' || ms < 0) {
+      spdlog::warn("{}:{}: not \"ZONE. UNIX_MS\", ignored", path, n);
+      continue;
+    }
+    m[zone] = ms;
+  }
+  return m;
+}
+
+Result<void> write(const std::string& path, const Map& m) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return make_error(tmp + ": cannot write");
+    for (const auto& [zone, ms] : m) out << zone << ' ' << ms << '\n';
+    out.flush();
+    if (!out) return make_error(tmp + ": write failed");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return make_error(path + ": " + ec.message());
+  return {};
+}
+
+int64_t expire_left_ms(int64_t last_ms, int64_t now_ms, uint32_t expire_s) {
+  // A clock stepped back makes the last refresh look newer than now: count
+  // from now rather than extend the copy's life.
+  int64_t age = std::max<int64_t>(0, now_ms - last_ms);
+  return int64_t(expire_s) * 1000 - age;
+}
+
+}  // namespace refresh_state
 
 struct Secondaries::Impl {
   struct ZoneState {
@@ -112,6 +167,28 @@ struct Secondaries::Impl {
   std::atomic<bool> stopping{false};
   bool started = false;
   bool initialised = false;
+
+  std::string state_path;  // "" = no data dir: expire counts from start
+  std::mutex state_mu;
+  refresh_state::Map last_refresh;  // GUARDED_BY(state_mu)
+
+  std::optional<int64_t> stored_refresh(const ZoneState& zs) {
+    std::lock_guard lk(state_mu);
+    auto it = last_refresh.find(zs.name);
+    if (it == last_refresh.end()) return std::nullopt;
+    return it->second;
+  }
+  void note_refresh(const ZoneState& zs) {
+    if (state_path.empty()) return;
+    std::lock_guard lk(state_mu);
+    last_refresh[zs.name] = unix_ms();
+    // Only this file's zones survive; a zone removed from the config drops out.
+    refresh_state::Map keep;
+    for (const auto& z : zones)
+      if (auto it = last_refresh.find(z->name); it != last_refresh.end()) keep.insert(*it);
+    if (auto w = refresh_state::write(state_path, keep); !w)
+      spdlog::warn("zone {}: {} (expire will count from the next start)", zs.name, w.error().message);
+  }
 
   void run(ZoneState& zs);
   // One refresh attempt over all primaries; true on success (up to date or
@@ -157,6 +234,10 @@ Result<void> Secondaries::configure(const conf::Config& cfg) {
     impl_->by_name[zs->origin] = zs.get();
     impl_->zones.push_back(std::move(zs));
   }
+  if (!impl_->zones.empty() && !cfg.server.data_dir.empty()) {
+    impl_->state_path = (std::filesystem::path(cfg.server.data_dir) / "secondary-refresh.state").string();
+    impl_->last_refresh = refresh_state::read(impl_->state_path);
+  }
   return {};
 }
 
@@ -178,6 +259,17 @@ void Secondaries::Impl::load_initial(ZoneState& zs) {
       } else {
         spdlog::error("zone {}: stored copy unusable: {}", zs.name, built.error().message);
       }
+    }
+  }
+  if (z) {
+    auto t = xfr::soa_timers(apex_soa(*z).rdata);
+    auto last = stored_refresh(zs);
+    if (t && last && refresh_state::expire_left_ms(*last, unix_ms(), t->expire) <= 0) {
+      // RFC 1035 §3.3.13: expired while we were down; SERVFAIL from the
+      // first query, until a primary answers.
+      z->set_expired(true);
+      spdlog::warn("zone {}: stored copy expired (last refresh {} s ago), answering SERVFAIL",
+                   zs.name, (unix_ms() - *last) / 1000);
     }
   }
   std::lock_guard lk(zs.mu);
@@ -237,7 +329,17 @@ void Secondaries::Impl::run(ZoneState& zs) {
     if (!zs.have_data) return std::nullopt;
     return xfr::soa_timers(apex_soa(*zs.current).rdata);
   };
-  if (auto t = timers()) expire_at = now + clamp_timer(t->expire, 1, 0x7fffffff);
+  if (auto t = timers()) {
+    auto left = std::chrono::milliseconds(int64_t(clamp_timer(t->expire, 1, 0x7fffffff).count()) * 1000);
+    if (auto last = stored_refresh(zs)) {
+      left = std::chrono::milliseconds(refresh_state::expire_left_ms(*last, unix_ms(), t->expire));
+      spdlog::info("zone {}: last refresh {} s ago, expires in {} s without one", zs.name,
+                   (unix_ms() - *last) / 1000, std::max<int64_t>(0, left.count() / 1000));
+    }
+    expire_at = now + left;
+    std::lock_guard lk(zs.mu);
+    expired = zs.current->expired();
+  }
 
   while (!stopping.load()) {
     bool via_notify = false;
@@ -267,6 +369,7 @@ void Secondaries::Impl::run(ZoneState& zs) {
     if (stopping.load()) break;
     now = Clock::now();
     auto t = timers();
+    if (ok) note_refresh(zs);
     if (ok && t) {
       expire_at = now + clamp_timer(t->expire, 1, 0x7fffffff);
       next_refresh = now + clamp_timer(t->refresh, 1, 7 * 86400);

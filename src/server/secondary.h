@@ -11,6 +11,8 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
@@ -21,6 +23,20 @@
 #include "zone/zone.h"
 
 namespace ddns::server {
+
+// RFC 1035 §3.3.13: EXPIRE counts from the last successful refresh, which
+// must outlive a restart, or a secondary that restarts serves stale data
+// forever. Kept per zone in DATA_DIR/secondary-refresh.state, one line
+// "ZONE. UNIX_MS" each, replaced atomically (temp file + rename).
+namespace refresh_state {
+using Map = std::unordered_map<std::string, int64_t>;  // zone (lowercase, dotted) -> unix ms
+// A missing file is an empty map; unreadable lines are skipped (logged).
+Map read(const std::string& path);
+Result<void> write(const std::string& path, const Map& m);
+// Milliseconds a copy last refreshed at `last_ms` stays valid at `now_ms`
+// (<= 0: already expired).
+int64_t expire_left_ms(int64_t last_ms, int64_t now_ms, uint32_t expire_s);
+}  // namespace refresh_state
 
 class Secondaries {
  public:

@@ -2,6 +2,7 @@
 // UDP and TCP clients on loopback while reload() swaps snapshots (the TSan
 // build runs this to check the publish/read path).
 #include "server/server.h"
+#include "server/secondary.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -133,6 +134,34 @@ TEST_F(ServerTest, BrokenZoneRefusesStart) {
   EXPECT_NE(r.error().message.find("zone example.test. refused"), std::string::npos)
       << r.error().message;
   EXPECT_TRUE(s.listening().empty());
+}
+
+// RFC 1035 §3.3.13: the copy's life runs from the last refresh, not from
+// when the process started.
+TEST(SecondaryExpire, FromLastRefresh) {
+  using refresh_state::expire_left_ms;
+  const int64_t last = 1'700'000'000'000;
+  EXPECT_EQ(expire_left_ms(last, last, 6), 6000);
+  EXPECT_EQ(expire_left_ms(last, last + 2500, 6), 3500);  // restarted 2.5 s later
+  EXPECT_LE(expire_left_ms(last, last + 6000, 6), 0);
+  EXPECT_LT(expire_left_ms(last, last + 86400'000, 6), 0);
+  // A clock stepped back never lengthens the copy's life.
+  EXPECT_EQ(expire_left_ms(last, last - 60'000, 6), 6000);
+}
+
+TEST(SecondaryExpire, StateFileRoundTrip) {
+  fs::path dir = fs::temp_directory_path() / ("ddns-refresh-state-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::string path = (dir / "secondary-refresh.state").string();
+  EXPECT_TRUE(refresh_state::read(path).empty());  // missing file: nothing stored yet
+  refresh_state::Map m{{"example.test.", 1'700'000'000'123}, {"exp.test.", 42}};
+  ASSERT_TRUE(refresh_state::write(path, m));
+  EXPECT_EQ(refresh_state::read(path), m);
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  // A damaged line loses only itself.
+  std::ofstream(path, std::ios::app) << "garbage\nno-dot 5\nx.test. -1\nok.test. 7 extra\n";
+  EXPECT_EQ(refresh_state::read(path), m);
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -123,11 +123,20 @@ class KnotPrimary(unittest.TestCase):
         # Keeps serving until SOA expire (6 s) passes without a refresh...
         time.sleep(2)
         self.assertEqual(su.status(H, d.port4, "www.exp.test", "A"), "NOERROR")
-        # ...then SERVFAIL.
+        # ...across a restart, which must not give the copy a new 6 s: the
+        # clock runs from the last refresh (RFC 1035 §3.3.13), kept in the
+        # data dir.
+        d.stop()
+        d.start()
+        self.assertEqual(su.status(H, d.port4, "www.exp.test", "A"), "NOERROR", d.log())
+        self.assertRegex(d.log(), r"zone exp\.test\.: last refresh \d+ s ago, expires in")
+        # ...then SERVFAIL, at the original deadline (last refresh <= 1 s
+        # before the stop, + 6 s), not restart + 6 s (>= 8 s).
         ok = dt.wait_until(lambda: su.status(H, d.port4, "www.exp.test", "A") == "SERVFAIL", 12)
         took = time.monotonic() - t0
         self.assertTrue(ok, d.log())
         self.assertGreater(took, 3.5)
+        self.assertLess(took, 7.5, d.log())
         self.assertRegex(d.log(), r"zone exp\.test\.: expired")
         # A zone with a long expire keeps answering.
         self.assertEqual(su.status(H, d.port4, "www.example.test", "A"), "NOERROR")
