@@ -1189,6 +1189,19 @@ Result<void> Accounts::delete_session(const std::string& session) {
   return q.run();
 }
 
+Result<size_t> Accounts::end_sessions(int64_t user_id, const std::string& keep) {
+  std::string keep_hash = keep.empty() ? std::string() : sha256_hex(keep);
+  const int64_t now = impl_->now();
+  std::lock_guard l(impl_->wmu);
+  Conn& c = impl_->writer;
+  // Expired rows are left to create_session's sweep so the count is of
+  // sessions that could still sign someone in.
+  ACC_STMT(q, c, "DELETE FROM sessions WHERE user_id = ? AND id_sha256 != ? AND expires > ?");
+  q.bind(1, user_id).bind(2, keep_hash).bind(3, now);
+  ACC_TRY(q.run());
+  return size_t(c.changes());
+}
+
 // ------------------------------------------------------------ API tokens ----
 
 Result<std::string> Accounts::create_api_token(int64_t user_id, const std::string& label) {

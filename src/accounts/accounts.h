@@ -130,6 +130,9 @@ class Accounts {
   Result<std::string> create_session(int64_t user_id, int64_t ttl_s = 86400);
   Result<std::optional<User>> check_session(const std::string& session);
   Result<void> delete_session(const std::string& session);
+  // Ends every session of the user except `keep` (a cookie value; "" ends
+  // all), as after a password change; returns how many were ended.
+  Result<size_t> end_sessions(int64_t user_id, const std::string& keep = "");
   // A long-lived API token for scripts (Authorization: Bearer); shown once.
   Result<std::string> create_api_token(int64_t user_id, const std::string& label);
   Result<std::optional<User>> check_api_token(const std::string& token);

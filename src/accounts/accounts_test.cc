@@ -567,6 +567,29 @@ TEST_F(AccountsTest, Sessions) {
   EXPECT_FALSE(a_->check_session(*s3)->has_value());
 }
 
+TEST_F(AccountsTest, EndSessions) {
+  int64_t now = 1'700'000'000;
+  a_->set_clock([&] { return now; });
+  basic();
+  int64_t alice = (*a_->get_user("alice"))->id;
+  auto keep = a_->create_session(alice, 3600);
+  auto old = a_->create_session(alice, 10);
+  auto other = a_->create_session(alice, 3600);
+  ASSERT_TRUE(a_->add_user("bob", "bob-password").ok());
+  auto bob = a_->create_session((*a_->get_user("bob"))->id, 3600);
+  ASSERT_TRUE(keep.ok() && old.ok() && other.ok() && bob.ok());
+  now += 10;  // `old` has expired: not counted as ended
+  auto n = a_->end_sessions(alice, *keep);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 1u);
+  EXPECT_TRUE(a_->check_session(*keep)->has_value());
+  EXPECT_FALSE(a_->check_session(*other)->has_value());
+  EXPECT_TRUE(a_->check_session(*bob)->has_value());
+  EXPECT_EQ(*a_->end_sessions(alice), 1u);  // "" keeps none
+  EXPECT_FALSE(a_->check_session(*keep)->has_value());
+  EXPECT_EQ(*a_->end_sessions(alice), 0u);
+}
+
 TEST_F(AccountsTest, ApiTokens) {
   basic();
   ASSERT_TRUE(a_->add_user("bob", "bob's password").ok());

@@ -690,13 +690,28 @@ void Api::user_item(const Request& req, const Caller& c, Reply reply) {
     if (self) {
       auto cur = str_field(*body, "current");
       if (!cur) return reply(error(400, "current password is required"));
+      // A stolen session must not become a password oracle: a wrong
+      // current password counts as a failed login of this address.
+      const std::string& ip = req.client_ip;
+      int64_t t = now();
+      const Options& o = svc_.options();
+      if (logins_.blocked(ip, t)) return reply(error(429, "too many failed logins; try again later"));
       auto ok = acc()->check_password(name, *cur);
       if (!ok.ok()) return reply(internal(ok.error()));
-      if (!*ok) return reply(error(403, "current password is wrong"));
+      if (!*ok) {
+        logins_.hit(ip, t, o.login_fail_limit, o.login_fail_window_s, o.abuse_block_s);
+        return reply(error(403, "current password is wrong"));
+      }
     }
     auto r = acc()->set_password(name, *password);
     if (!r.ok()) return reply(error(400, r.error().message));
-    return reply(reply_json(200, json{{"user", user_json(**u)}}));
+    // Whoever knew the old password may hold a session: end them all but
+    // the caller's own (an admin's reset ends all of the user's).
+    std::string keep;
+    if (self && !c.bearer) keep = req.cookie(kSessionCookie).value_or("");
+    auto ended = acc()->end_sessions((*u)->id, keep);
+    if (!ended.ok()) return reply(internal(ended.error()));
+    return reply(reply_json(200, json{{"user", user_json(**u)}, {"sessions_ended", *ended}}));
   }
   if (req.method == "GET") return reply(reply_json(200, json{{"user", user_json(**u)}}));
   if (req.method != "DELETE") return reply(error(405, "use GET, PUT or DELETE"));

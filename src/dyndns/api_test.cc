@@ -481,6 +481,77 @@ TEST_F(ApiTest, AdminUsers) {
   EXPECT_TRUE(acc->check_password("bob", "bob-password-3")->has_value());
 }
 
+TEST_F(ApiTest, PasswordChangeEndsOtherSessions) {
+  std::string here = login("alice", "alice-password");
+  std::string phone = login("alice", "alice-password");
+  std::string laptop = login("alice", "alice-password");
+  std::string bob = login("bob", "bob-password-1");
+  Resp t = send("POST", "/api/tokens", here, {{"label", "script"}});
+  ASSERT_EQ(t.status, 201) << t.raw;
+
+  Resp r = send("PUT", "/api/users/alice", here, {{"password", "alice-password-2"}, {"current", "alice-password"}});
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["sessions_ended"], 2);
+  EXPECT_EQ(get("/api/me", here).status, 200);  // the one that changed it stays signed in
+  EXPECT_EQ(get("/api/me", phone).status, 401);
+  EXPECT_EQ(get("/api/me", laptop).status, 401);
+  EXPECT_EQ(get("/api/me", bob).status, 200);  // other users keep theirs
+  // API tokens are separate credentials, revoked on their own.
+  EXPECT_EQ(call({.target = "/api/me", .bearer = t.body["token"]}).status, 200);
+  EXPECT_EQ(call({.method = "POST", .target = "/api/login",
+                  .body = R"({"user":"alice","password":"alice-password"})"}).status, 401);
+  login("alice", "alice-password-2");
+
+  // An admin's reset ends every session of that user.
+  std::string root = login("root", "root-password");
+  Resp reset = send("PUT", "/api/users/alice", root, {{"password", "alice-password-3"}});
+  ASSERT_EQ(reset.status, 200) << reset.raw;
+  EXPECT_EQ(reset.body["sessions_ended"], 2);
+  EXPECT_EQ(get("/api/me", here).status, 401);
+  EXPECT_EQ(get("/api/me", root).status, 200);
+}
+
+TEST_F(ApiTest, PasswordChangeRejectsBadInputAndChangesNothing) {
+  std::string s = login("alice", "alice-password");
+  std::string other = login("alice", "alice-password");
+  Resp shortpw = send("PUT", "/api/users/alice", s, {{"password", "short"}, {"current", "alice-password"}});
+  EXPECT_EQ(shortpw.status, 400);
+  EXPECT_NE(shortpw.body.value("error", "").find("8"), std::string::npos) << shortpw.raw;
+  EXPECT_EQ(send("PUT", "/api/users/alice", s, {{"password", 12345678}, {"current", "alice-password"}}).status, 400);
+  EXPECT_EQ(call({.method = "PUT", .target = "/api/users/alice", .body = "{nope", .session = s}).status, 400);
+  EXPECT_TRUE(acc->check_password("alice", "alice-password")->has_value());
+  EXPECT_EQ(get("/api/me", other).status, 200);  // a refused change ends no session
+}
+
+TEST_F(ApiTest, WrongCurrentPasswordCountsAsFailedLogin) {
+  std::string s = login("alice", "alice-password");
+  Call wrong{.method = "PUT", .target = "/api/users/alice",
+             .body = json{{"password", "alice-password-2"}, {"current", "guess-guess"}}.dump(), .session = s};
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(call(wrong).status, 403) << i;
+  Resp blocked = call(wrong);
+  EXPECT_EQ(blocked.status, 429) << blocked.raw;
+  // The right one waits too, and so does /api/login from that address:
+  // the two share one counter.
+  Call right = wrong;
+  right.body = json{{"password", "alice-password-2"}, {"current", "alice-password"}}.dump();
+  EXPECT_EQ(call(right).status, 429);
+  EXPECT_EQ(call({.method = "POST", .target = "/api/login",
+                  .body = R"({"user":"alice","password":"alice-password"})"}).status, 429);
+  EXPECT_TRUE(acc->check_password("alice", "alice-password")->has_value());
+  now += 3601;
+  EXPECT_EQ(call(right).status, 200);
+  EXPECT_TRUE(acc->check_password("alice", "alice-password-2")->has_value());
+}
+
+TEST_F(ApiTest, FailedLoginsThrottlePasswordChanges) {
+  std::string s = login("alice", "alice-password");
+  Call bad{.method = "POST", .target = "/api/login", .body = R"({"user":"bob","password":"wrong-pass"})"};
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(call(bad).status, 401) << i;
+  Resp r = send("PUT", "/api/users/alice", s, {{"password", "alice-password-2"}, {"current", "alice-password"}});
+  EXPECT_EQ(r.status, 429) << r.raw;
+  EXPECT_TRUE(acc->check_password("alice", "alice-password")->has_value());
+}
+
 TEST_F(ApiTest, AdminZones) {
   std::string a = login("alice", "alice-password");
   Resp z = get("/api/zones", a);  // everyone may list them (to pick one)

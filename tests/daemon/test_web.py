@@ -3,9 +3,12 @@
 # zone, users made with ddnsctl while it runs, then tests/web/browser_test.js
 # (headless Debian Chromium via playwright-core) signs in, adds a hostname,
 # takes its update URL from the page, updates it through /nic/update, sees
-# the address and history, rotates the token, sets an address, uses the
-# admin view and deletes the host, checking DNS with dig at each step.
-# Screenshots: $DDNS_BUILD_DIR/test-artifacts/web*.png.
+# the address and history, rotates the token, sets an address, changes the
+# password in the Account section (other sessions end; the old password
+# fails), creates an API token and uses it with Bearer, revokes it (401),
+# uses the admin view and deletes the host, checking DNS with dig at each step.
+# Screenshots: $DDNS_BUILD_DIR/test-artifacts/web*.png (web-account.png: the
+# Account section).
 # Needs scripts/setup-web-tests.sh run once; without node/playwright-core/
 # chromium it exits 77 (skip), or fails when DDNS_WEB_REQUIRED=1 (CI).
 import os
@@ -67,10 +70,11 @@ def main():
                 print("---- ddnsd log ----")
                 print(d.log()[-6000:])
                 return 1
-            shot = os.path.join(artifacts, "web.png")
-            if not os.path.getsize(shot) > 10000:
-                print(f"test_web: screenshot {shot} missing or empty")
-                return 1
+            for name in ("web.png", "web-account.png"):
+                shot = os.path.join(artifacts, name)
+                if not (os.path.isfile(shot) and os.path.getsize(shot) > 10000):
+                    print(f"test_web: screenshot {shot} missing or empty")
+                    return 1
             print(f"test_web: PASS (screenshots in {artifacts})")
             return 0
         finally:

@@ -2,7 +2,9 @@
 // playwright-core. Run by tests/daemon/test_web.py against a live ddnsd:
 // sign in, add a hostname, take its update URL from the page (clipboard),
 // update it through /nic/update, see the address and history on the page,
-// rotate the token, set an address by hand, check accessibility (axe-core),
+// rotate the token, set an address by hand, change the password in the
+// Account section (other sessions end, the old password stops working),
+// create, use and revoke an API token, check accessibility (axe-core),
 // admin view, delete; screenshots go to DDNS_WEB_ARTIFACTS.
 //
 // Environment: DDNS_WEB_URL (http://127.0.0.1:PORT), DDNS_WEB_USER,
@@ -31,6 +33,7 @@ const DNS_PORT = env("DDNS_DNS_PORT");
 const OUT = env("DDNS_WEB_ARTIFACTS");
 const CHROMIUM = env("CHROMIUM", "/usr/bin/chromium");
 const HOST = `home.${ZONE}`;
+const NEW_PASSWORD = `${PASSWORD}-changed`;
 const STEP_TIMEOUT = 10000;
 
 let step = "start";
@@ -58,6 +61,17 @@ async function signIn(page, user, password) {
   await page.fill("#login-password", password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForSelector("#app-view:not([hidden])");
+}
+
+// Runs `fn`, which makes the page get an HTTP error on purpose: the
+// browser logs each as a console error, which must not fail the run.
+let consoleErrors = [];
+async function expectHttpError(fn) {
+  const before = consoleErrors.length;
+  await fn();
+  const added = consoleErrors.splice(before);
+  const other = added.filter((e) => !/status of 40[13]/.test(e));
+  consoleErrors.push(...other);
 }
 
 function row(page, host) { return page.locator(`#hosts-body tr[data-host="${host}"]`); }
@@ -89,7 +103,6 @@ async function main() {
     args: ["--disable-gpu", "--disable-dev-shm-usage"],
     timeout: 30000,
   });
-  const consoleErrors = [];
   try {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-US",
                                            timezoneId: "UTC", bypassCSP: false });
@@ -158,7 +171,7 @@ async function main() {
     await axeCheck(page, "hosts");
 
     step = "phone layout";
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
+    const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2,
                                              isMobile: true, hasTouch: true, storageState: await ctx.storageState() });
     const ppage = await phone.newPage();
     await ppage.goto(BASE + "/");
@@ -166,6 +179,8 @@ async function main() {
     await row(ppage, HOST).locator(".ipv4").getByText(ip).waitFor();
     const overflow = await ppage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 1, `no sideways scrolling on a phone (overflow ${overflow}px)`);
+    check(await ppage.locator("#password-form").isVisible() && await ppage.locator("#api-token-form").isVisible(),
+          "account section on a phone");
     await ppage.screenshot({ path: path.join(OUT, "web-phone.png"), fullPage: true });
     await phone.close();
 
@@ -191,6 +206,89 @@ async function main() {
     await row(page, HOST).locator(".ipv4").getByText("192.0.2.78").waitFor();
     await row(page, HOST).locator(".ipv6").getByText("2001:db8::78").waitFor();
     check(JSON.stringify(digA(HOST)) === JSON.stringify(["192.0.2.78"]), `dig after manual set: ${digA(HOST)}`);
+
+    step = "account: wrong current password";
+    // A second browser signed in as the same user: the change must end it.
+    const other = await browser.newContext();
+    const otherLogin = await other.request.post(BASE + "/api/login", { data: { user: USER, password: PASSWORD } });
+    check(otherLogin.status() === 200, `second session signed in: ${otherLogin.status()}`);
+    check((await other.request.get(BASE + "/api/me")).status() === 200, "second session works");
+    const account = page.locator("#account-view");
+    await expectHttpError(async () => {
+      await account.getByLabel("Current password").fill("not-the-password");
+      await account.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
+      await account.getByLabel("Repeat the new password").fill(NEW_PASSWORD);
+      await account.getByRole("button", { name: "Change password" }).click();
+      await page.waitForFunction(() => document.getElementById("alert").textContent.includes("current password is wrong"));
+    });
+    check(await page.evaluate(() => document.activeElement.id) === "password-current", "focus on the wrong field");
+    check((await other.request.get(BASE + "/api/me")).status() === 200, "a refused change ends no session");
+
+    step = "account: passwords differ";
+    await account.getByLabel("Current password").fill(PASSWORD);
+    await account.getByLabel("Repeat the new password").fill(NEW_PASSWORD + "x");
+    await account.getByRole("button", { name: "Change password" }).click();
+    await page.waitForFunction(() => document.getElementById("alert").textContent.includes("differ"));
+
+    step = "account: change password";
+    await account.getByLabel("Repeat the new password").fill(NEW_PASSWORD);
+    await account.getByRole("button", { name: "Change password" }).click();
+    await page.waitForFunction(() => document.getElementById("status").textContent.includes("Password changed"));
+    const changed = await page.textContent("#status");
+    check(changed.includes("1 other session was signed out"), `sessions ended reported: ${changed}`);
+    check(await page.inputValue("#password-current") === "" && await page.inputValue("#password-new") === "",
+          "password fields emptied");
+    check((await other.request.get(BASE + "/api/me")).status() === 401, "the other session was ended");
+    check((await page.request.get(BASE + "/api/me")).status() === 200, "this session stays signed in");
+    await other.close();
+
+    step = "account: sign in with the new password";
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForSelector("#login-view:not([hidden])");
+    await expectHttpError(async () => {
+      await page.fill("#login-user", USER);
+      await page.fill("#login-password", PASSWORD);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.waitForFunction(() => document.getElementById("alert").textContent.includes("wrong"));
+    });
+    check(await page.locator("#login-view").isVisible(), "old password refused");
+    await signIn(page, USER, NEW_PASSWORD);
+    check((await page.textContent("#whoami")).includes(USER), "signed in with the new password");
+
+    step = "account: create API token";
+    check(await page.locator("#api-tokens-empty").isVisible(), "no API tokens yet");
+    await account.getByLabel("Label").fill("backup script");
+    await account.getByRole("button", { name: "Create token" }).click();
+    await page.waitForSelector("#api-token-new:not([hidden])");
+    const apiToken = await page.inputValue("#api-token-value");
+    check(apiToken.length >= 20, `API token on the page (${apiToken})`);
+    check((await page.textContent("#api-token-new")).includes("will not be shown again"), "shown-once note");
+    check(await page.evaluate(() => document.activeElement.id) === "api-token-new-title", "focus on the new token");
+    await page.locator('button[data-copy="api-token-value"]').click();
+    await page.waitForFunction(() => document.getElementById("status").textContent.includes("Copied"));
+    check(await page.evaluate(() => navigator.clipboard.readText()) === apiToken, "clipboard holds the API token");
+    const tokenRow = page.locator("#api-tokens-body tr").filter({ hasText: "backup script" });
+    await tokenRow.waitFor();
+    check(!(await tokenRow.textContent()).includes("never"), "created time listed");
+    await account.screenshot({ path: path.join(OUT, "web-account.png") });
+    log(`screenshot ${path.join(OUT, "web-account.png")}`);
+
+    step = "account: use the API token";
+    const bearer = { headers: { Authorization: `Bearer ${apiToken}`, Accept: "application/json" } };
+    let res = await fetch(`${BASE}/api/hosts`, bearer);
+    check(res.status === 200, `GET /api/hosts with the token: ${res.status}`);
+    const listed = (await res.json()).hosts.map((h) => h.name);
+    check(listed.includes(HOST), `the token sees the user's hosts: ${listed}`);
+    await page.getByRole("button", { name: "Done" }).click();
+    check(await page.locator("#api-token-new").isHidden() && await page.inputValue("#api-token-value") === "",
+          "secret gone from the page");
+
+    step = "account: revoke the API token";
+    await account.getByRole("button", { name: "Revoke token backup script" }).click();
+    await tokenRow.waitFor({ state: "detached" });
+    check(await page.locator("#api-tokens-empty").isVisible(), "token list empty again");
+    res = await fetch(`${BASE}/api/hosts`, bearer);
+    check(res.status === 401, `revoked token refused: ${res.status}`);
 
     step = "keyboard";
     // The sign-out button is reachable by keyboard and every control has a name.

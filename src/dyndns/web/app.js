@@ -96,7 +96,8 @@
     $("admin-view").hidden = !user.admin;
     $("owner-col").hidden = !user.admin;
     $("hosts-title").textContent = user.admin ? "All hostnames" : "My hostnames";
-    await Promise.all([loadZones(), loadHosts()]);
+    $("password-user").value = user.name;
+    await Promise.all([loadZones(), loadHosts(), loadApiTokens()]);
     if (user.admin) await loadUsers();
   }
 
@@ -345,7 +346,106 @@
       if (!host || p.getAttribute("data-host") === host) p.hidden = true;
     }
     $("token-value").value = "";
+    if (!host) {
+      // Signing out: no secret stays in the page for the next person.
+      hideApiToken();
+      $("password-form").reset();
+    }
   }
+
+  // ------------------------------------------------------------ account --
+  function invalid(field, message) {
+    field.setAttribute("aria-invalid", "true");
+    field.focus();
+    return fail(new Error(message));
+  }
+  $("password-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearAlert();
+    const form = ev.target;
+    const cur = $("password-current"), next = $("password-new"), again = $("password-repeat");
+    for (const f of [cur, next, again]) f.removeAttribute("aria-invalid");
+    if (!cur.value) return invalid(cur, "Enter your current password.");
+    // The server enforces the same minimum; saying it here saves a round trip.
+    if (next.value.length < 8) return invalid(next, "The new password needs 8 or more characters.");
+    if (next.value !== again.value) return invalid(again, "The two new passwords differ.");
+    busy(form, true);
+    try {
+      const r = await api("PUT", `/api/users/${encodeURIComponent(state.user.name)}`,
+                          { current: cur.value, password: next.value });
+      form.reset();
+      const n = r.sessions_ended || 0;
+      say(n === 0 ? "Password changed." :
+          `Password changed. ${n} other session${n === 1 ? " was" : "s were"} signed out.`);
+    } catch (e) {
+      if (e.status === 403) {
+        cur.value = "";
+        invalid(cur, "The current password is wrong.");
+      } else {
+        fail(e);
+      }
+    } finally {
+      busy(form, false);
+    }
+  });
+
+  async function loadApiTokens() {
+    const r = await api("GET", "/api/tokens");
+    const rows = r.tokens || [];
+    $("api-tokens-body").replaceChildren(...rows.map((t) => {
+      const label = t.label || "(no label)";
+      return el("tr", { "data-token": String(t.id) },
+        el("th", { scope: "row", "data-label": "Label", class: t.label ? "" : "muted", text: label }),
+        el("td", { "data-label": "Created" }, when(t.created)),
+        el("td", { class: "actions-cell" },
+          el("button", { type: "button", class: "btn btn-small btn-danger", "data-token": String(t.id),
+                         "data-token-label": label, "aria-label": `Revoke token ${label}`, text: "Revoke" })));
+    }));
+    $("api-tokens-table").hidden = rows.length === 0;
+    $("api-tokens-empty").hidden = rows.length !== 0;
+  }
+  function hideApiToken() {
+    $("api-token-new").hidden = true;
+    $("api-token-value").value = "";
+  }
+  $("api-token-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearAlert();
+    const label = $("api-token-label").value.trim();
+    busy(ev.target, true);
+    try {
+      const r = await api("POST", "/api/tokens", { label });
+      ev.target.reset();
+      await loadApiTokens();
+      $("api-token-new-label").textContent = label ? `“${label}”` : "";
+      $("api-token-value").value = r.token;
+      $("api-token-new").hidden = false;
+      focusHeading("api-token-new-title");
+      say(label ? `Created API token “${label}”.` : "Created an API token.");
+    } catch (e) {
+      fail(e);
+    } finally {
+      busy(ev.target, false);
+    }
+  });
+  $("api-token-done").addEventListener("click", () => {
+    hideApiToken();
+    $("api-token-label").focus();
+  });
+  $("api-tokens-body").addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button[data-token]");
+    if (!b) return;
+    const id = b.getAttribute("data-token");
+    const label = b.getAttribute("data-token-label");
+    if (!window.confirm(`Revoke the API token ${label}? Scripts using it stop working at once.`)) return;
+    clearAlert();
+    try {
+      await api("DELETE", `/api/tokens/${encodeURIComponent(id)}`);
+      await loadApiTokens();
+      say(`Revoked API token ${label}.`);
+      focusHeading("account-title");
+    } catch (e) { fail(e); }
+  });
 
   // -------------------------------------------------------------- admin --
   async function loadUsers() {
