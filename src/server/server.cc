@@ -631,7 +631,8 @@ void Server::drain_removals() {
       std::lock_guard l(wait->mu);
       if (r.rcode == wire::Rcode::NoError) {
         wait->done.push_back(id);
-        if (r.changed) spdlog::info("dyndns: deleted host {}: records removed, serial {}", host, r.serial);
+        if (r.changed)
+          spdlog::info("dyndns: deleted host {}: records removed, serial {}", host, r.serial);
       } else {
         spdlog::warn("dyndns: deleted host {}: removing its records failed: {}", host, r.reason);
       }
