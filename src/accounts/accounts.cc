@@ -675,6 +675,13 @@ Result<void> Accounts::delete_user(const std::string& name_in) {
       id = q.i64(0);
     }
     {
+      ACC_STMT(q, c,
+               "INSERT INTO dns_removals(host, zone, queued) "
+               "SELECT name, zone, ? FROM hosts WHERE owner = ? ORDER BY name");
+      q.bind(1, impl_->now()).bind(2, id);
+      ACC_TRY(q.run());
+    }
+    {
       ACC_STMT(q, c, "DELETE FROM history WHERE host IN (SELECT name FROM hosts WHERE owner = ?)");
       q.bind(1, id);
       ACC_TRY(q.run());
@@ -941,10 +948,17 @@ Result<void> Accounts::delete_host(const std::string& fqdn) {
   Txn t(c);
   ACC_TRY(t.begin());
   {
+    ACC_STMT(q, c,
+             "INSERT INTO dns_removals(host, zone, queued) SELECT name, zone, ? FROM hosts "
+             "WHERE name = ?");
+    q.bind(1, impl_->now()).bind(2, name);
+    ACC_TRY(q.run());
+    if (c.changes() == 0) return make_error("no such host " + name);
+  }
+  {
     ACC_STMT(q, c, "DELETE FROM hosts WHERE name = ?");
     q.bind(1, name);
     ACC_TRY(q.run());
-    if (c.changes() == 0) return make_error("no such host " + name);
   }
   {
     ACC_STMT(q, c, "DELETE FROM history WHERE host = ?");
@@ -1072,6 +1086,29 @@ Result<void> Accounts::set_addresses(const std::string& fqdn, const std::string&
   ACC_TRY(q.run());
   if (c.changes() == 0) return make_error("no such host " + name);
   return {};
+}
+
+// ------------------------------------------------------- DNS removals ----
+
+Result<std::vector<Removal>> Accounts::pending_removals() {
+  auto lease = impl_->read();
+  ACC_STMT(q, *lease.conn, "SELECT id, host, zone, queued FROM dns_removals ORDER BY id");
+  std::vector<Removal> out;
+  for (;;) {
+    auto row = q.step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(Removal{q.i64(0), q.text(1), q.text(2), q.i64(3)});
+  }
+  return out;
+}
+
+Result<void> Accounts::finish_removal(int64_t id) {
+  std::lock_guard l(impl_->wmu);
+  Conn& c = impl_->writer;
+  ACC_STMT(q, c, "DELETE FROM dns_removals WHERE id = ?");
+  q.bind(1, id);
+  return q.run();
 }
 
 // ------------------------------------------------------------ history ----

@@ -45,6 +45,14 @@ struct HistoryEntry {
   std::string via;         // "dyndns2", "api", "web", "ddnsctl"
 };
 
+// DNS records still to remove for a deleted host (see pending_removals).
+struct Removal {
+  int64_t id = 0;
+  std::string host;  // FQDN as in Host::name
+  std::string zone;  // the DDNS zone the host was in
+  int64_t queued = 0;  // unix seconds of the deletion
+};
+
 struct Limits {
   uint32_t password_cache_s = 300;  // a verified (user, password) is remembered this long
   uint32_t history_per_host = 1000;  // older entries of a host are dropped by record()
@@ -69,7 +77,8 @@ class Accounts {
   // Names: 1-64 chars of [a-z0-9._@-] (ASCII upper case is folded to
   // lower case by every method). Passwords: 8 to 1024 bytes.
   Result<User> add_user(const std::string& name, const std::string& password, bool admin = false);
-  Result<void> delete_user(const std::string& name);  // also deletes the user's hosts
+  // Also deletes the user's hosts (each queued for DNS removal, as delete_host).
+  Result<void> delete_user(const std::string& name);
   Result<void> set_password(const std::string& name, const std::string& password);
   Result<std::optional<User>> get_user(const std::string& name);
   Result<std::vector<User>> list_users();
@@ -95,6 +104,9 @@ class Accounts {
     std::string token;
   };
   Result<NewHost> add_host(const std::string& fqdn, const std::string& owner);
+  // Deletes the host's row and history and, in the same transaction,
+  // queues the removal of its DNS records (pending_removals): whichever
+  // process deletes it, ddnsd is the one that edits the zone.
   Result<void> delete_host(const std::string& fqdn);
   Result<std::optional<Host>> get_host(const std::string& fqdn);
   // Every host (owner empty) or the hosts of one user.
@@ -117,6 +129,12 @@ class Accounts {
   // Records the addresses last set (for listings; the zone is the truth).
   Result<void> set_addresses(const std::string& fqdn, const std::string& ipv4,
                              const std::string& ipv6, int64_t when);
+
+  // ---- DNS removals of deleted hosts ----
+  // Oldest first. ddnsd removes each host's A/AAAA/TXT RRsets (and the TXT
+  // of its _acme-challenge name) and then calls finish_removal.
+  Result<std::vector<Removal>> pending_removals();
+  Result<void> finish_removal(int64_t id);  // unknown ids are no error
 
   // ---- history ----
   // Appends entries in one transaction, durable (synchronous=FULL) before

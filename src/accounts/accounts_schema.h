@@ -71,6 +71,19 @@ CREATE TABLE api_tokens (
 );
 CREATE INDEX api_tokens_user ON api_tokens(user_id);
 )sql",
+// ---- version 2: DNS records left to remove for hosts deleted by ddnsctl ----
+R"sql(
+-- delete_host/delete_user run in any process (ddnsctl beside ddnsd) but
+-- only ddnsd writes the zones: each deleted host leaves a row here, in the
+-- same transaction, which ddnsd turns into the removal of the host's
+-- DynDNS RRsets and then deletes.
+CREATE TABLE dns_removals (
+  id      INTEGER PRIMARY KEY,
+  host    TEXT NOT NULL,                -- FQDN, lowercase, no final dot
+  zone    TEXT NOT NULL,                -- the DDNS zone it was in
+  queued  INTEGER NOT NULL              -- unix seconds
+);
+)sql",
 };
 
 }  // namespace ddns::accounts::schema

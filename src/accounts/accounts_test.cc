@@ -371,6 +371,101 @@ TEST_F(AccountsTest, ListAndDeleteHosts) {
   add_host("c.example.test", "alice");
 }
 
+// A version-1 database (before dns_removals) in the field: opening it with
+// this program migrates it, keeping users, hosts and tokens.
+TEST_F(AccountsTest, MigratesVersion1Database) {
+  basic();
+  std::string token = add_host("home.example.test");
+  a_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE dns_removals; UPDATE schema_version SET version = 1",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  a_ = open();
+  ASSERT_TRUE(a_);
+  auto u = a_->get_user("alice");
+  ASSERT_TRUE(u.ok() && *u);
+  auto ok = a_->check_token("home.example.test", token);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_TRUE(*ok);
+  auto pw = a_->check_password("alice", "correct horse");
+  ASSERT_TRUE(pw.ok());
+  EXPECT_TRUE(pw->has_value());
+  auto none = a_->pending_removals();
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_TRUE(none->empty());
+  ASSERT_TRUE(a_->delete_host("home.example.test").ok());
+  auto one = a_->pending_removals();
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+
+  a_.reset();
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 2);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+// delete_host/delete_user leave one removal per host for ddnsd, seen by
+// another process's handle; finish_removal takes it off the queue.
+TEST_F(AccountsTest, RemovalQueue) {
+  basic();
+  ASSERT_TRUE(a_->add_zone("dyn.example.test").ok());
+  ASSERT_TRUE(a_->add_user("bob", "battery staple").ok());
+  add_host("home.example.test");
+  add_host("a.dyn.example.test", "bob");
+  add_host("b.example.test", "bob");
+  a_->set_clock([] { return int64_t(1700000000); });
+
+  auto other = open();  // ddnsd's handle, ddnsctl's is a_
+  ASSERT_TRUE(other);
+  auto q = other->pending_removals();
+  ASSERT_TRUE(q.ok());
+  EXPECT_TRUE(q->empty());
+
+  EXPECT_FALSE(a_->delete_host("nosuch.example.test").ok());
+  q = other->pending_removals();
+  ASSERT_TRUE(q.ok());
+  EXPECT_TRUE(q->empty()) << "a failed delete queues nothing";
+
+  ASSERT_TRUE(a_->delete_host("Home.Example.Test.").ok());
+  ASSERT_TRUE(a_->delete_user("bob").ok());
+  q = other->pending_removals();
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(q->size(), 3u);
+  EXPECT_EQ((*q)[0].host, "home.example.test");
+  EXPECT_EQ((*q)[0].zone, "example.test");
+  EXPECT_EQ((*q)[0].queued, 1700000000);
+  EXPECT_EQ((*q)[1].host, "a.dyn.example.test");
+  EXPECT_EQ((*q)[1].zone, "dyn.example.test");
+  EXPECT_EQ((*q)[2].host, "b.example.test");
+  EXPECT_EQ((*q)[2].zone, "example.test");
+
+  ASSERT_TRUE(other->finish_removal((*q)[1].id).ok());
+  ASSERT_TRUE(other->finish_removal((*q)[1].id).ok()) << "finishing twice is no error";
+  auto left = a_->pending_removals();
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 2u);
+  EXPECT_EQ((*left)[0].host, "home.example.test");
+  EXPECT_EQ((*left)[1].host, "b.example.test");
+
+  // The queue survives a restart (ddnsd not running when ddnsctl deleted).
+  other.reset();
+  a_.reset();
+  a_ = open();
+  ASSERT_TRUE(a_);
+  left = a_->pending_removals();
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->size(), 2u);
+}
+
 TEST_F(AccountsTest, Tokens) {
   basic();
   std::string t1 = add_host("home.example.test");

@@ -193,10 +193,14 @@ void add_user_commands(CLI::App& app, const std::shared_ptr<State>& st) {
       if (!hosts) return fail(hosts.error());
       auto r = a.delete_user(s.name);
       if (!r) return fail(r.error());
-      std::cout << "user " << s.name << " deleted with " << hosts->size() << " host(s)\n";
-      if (!hosts->empty())
-        std::cerr << "note: their DNS records stay in the zones; remove them with an update "
-                     "(nsupdate) if they should go too\n";
+      std::cout << "user " << s.name << " deleted with " << hosts->size() << " host(s)";
+      if (!hosts->empty()) {
+        std::cout << " (";
+        for (size_t i = 0; i < hosts->size(); ++i) std::cout << (i ? ", " : "") << (*hosts)[i].name;
+        std::cout << "); ddnsd removes their A/AAAA/TXT records (at once if it is running, "
+                     "else when it starts)";
+      }
+      std::cout << "\n";
       return kOk;
     });
   });
@@ -264,9 +268,9 @@ void add_host_commands(CLI::App& app, const std::shared_ptr<State>& st) {
     with_accounts(s, true, [&](Accounts& a) {
       auto r = a.delete_host(s.name);
       if (!r) return fail(r.error());
-      std::cout << "host " << accounts::normalize_host(s.name) << " deleted\n";
-      std::cerr << "note: its DNS records stay in the zone; remove them with an update "
-                   "(nsupdate) if they should go too\n";
+      std::cout << "host " << accounts::normalize_host(s.name)
+                << " deleted; ddnsd removes its A/AAAA/TXT records (at once if it is running, "
+                   "else when it starts)\n";
       return kOk;
     });
   });

@@ -426,6 +426,12 @@ Result<void> Server::start() {
   if (secondaries_) secondaries_->start();
   if (auto r = setup_http(); !r) return r;
   if (store_) maintenance_ = std::thread([this] { maintenance_loop(); });
+  if (accounts_) {
+    // Hosts deleted while ddnsd was down are gone from DNS before it
+    // reports itself started.
+    drain_removals();
+    removals_ = std::thread([this] { removals_loop(); });
+  }
   spdlog::info("ddnsd started: {} zones, {} listeners", slots_.size(), frontend_->bound().size());
   return {};
 }
@@ -551,6 +557,110 @@ void Server::maintenance_loop() {
   }
 }
 
+// ddnsctl deletes hosts in its own process, where it cannot edit zones:
+// every 250 ms the queue it leaves in the accounts database is turned into
+// zone edits here, through the writers (journaled, serial bumped, NOTIFY).
+void Server::removals_loop() {
+  std::unique_lock<std::mutex> lock(maint_mu_);
+  while (!stopping_) {
+    maint_cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    drain_removals();
+    lock.lock();
+  }
+}
+
+void Server::drain_removals() {
+  auto pending = accounts_->pending_removals();
+  if (!pending) {
+    spdlog::warn("dyndns: pending DNS removals: {}", pending.error().message);
+    return;
+  }
+  if (pending->empty()) return;
+  struct Wait {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t left = 0;
+    std::vector<int64_t> done;  // removal ids whose edit succeeded
+  };
+  auto wait = std::make_shared<Wait>();
+  for (const auto& rm : *pending) {
+    auto finish_now = [&] {
+      if (auto r = accounts_->finish_removal(rm.id); !r)
+        spdlog::warn("dyndns: DNS removal of {}: {}", rm.host, r.error().message);
+    };
+    // A host added again under the same name and updated since its
+    // deletion owns the records now.
+    auto again = accounts_->get_host(rm.host);
+    if (again && *again && (*again)->updated >= rm.queued) {
+      finish_now();
+      continue;
+    }
+    auto origin = wire::Name::from_text(rm.zone + ".");
+    auto owner = wire::Name::from_text(rm.host + ".");
+    auto acme = wire::Name::from_text("_acme-challenge." + rm.host + ".");
+    auto it = origin ? writer_by_origin_.find(*origin) : writer_by_origin_.end();
+    if (!owner || it == writer_by_origin_.end()) {
+      // The zone is no longer written here (or the row is garbage): there
+      // is nothing of ours to remove.
+      spdlog::info("dyndns: deleted host {}: zone {} not writable here, no records removed",
+                   rm.host, rm.zone);
+      finish_now();
+      continue;
+    }
+    // Only what DynDNS manages: the host's A/AAAA/TXT and the TXT of its
+    // _acme-challenge name, as the REST delete removes them.
+    update::EditRequest req;
+    for (uint16_t type : {uint16_t(wire::RRType::A), uint16_t(wire::RRType::AAAA),
+                          uint16_t(wire::RRType::TXT)}) {
+      update::RRsetChange c;
+      c.owner = *owner;
+      c.type = type;
+      req.changes.push_back(std::move(c));
+    }
+    if (acme) {
+      update::RRsetChange c;
+      c.owner = *acme;
+      c.type = uint16_t(wire::RRType::TXT);
+      req.changes.push_back(std::move(c));
+    }
+    int64_t id = rm.id;
+    std::string host = rm.host;
+    req.done = [wait, id, host](const update::EditResult& r) {
+      std::lock_guard l(wait->mu);
+      if (r.rcode == wire::Rcode::NoError) {
+        wait->done.push_back(id);
+        if (r.changed)
+          spdlog::info("dyndns: deleted host {}: records removed, serial {}", host, r.serial);
+      } else {
+        spdlog::warn("dyndns: deleted host {}: removing its records failed: {}", host, r.reason);
+      }
+      wait->left--;
+      wait->cv.notify_all();
+    };
+    {
+      std::lock_guard l(wait->mu);
+      wait->left++;
+    }
+    if (!it->second->submit_edit(std::move(req))) {
+      std::lock_guard l(wait->mu);
+      wait->left--;  // queue full or stopping: the row stays for the next round
+    }
+  }
+  std::vector<int64_t> done;
+  {
+    std::unique_lock l(wait->mu);
+    // Bounded: a writer stuck on its store leaves the rest for later rounds.
+    wait->cv.wait_for(l, std::chrono::seconds(5), [&] { return wait->left == 0; });
+    done = wait->done;
+  }
+  // The finish is written here, not in the writer's callback, which must not block.
+  for (int64_t id : done)
+    if (auto r = accounts_->finish_removal(id); !r)
+      spdlog::warn("dyndns: DNS removal {}: {}", id, r.error().message);
+}
+
 Result<std::shared_ptr<const zone::Zone>> Server::restore(
     const std::shared_ptr<const zone::Zone>& file) {
   const wire::Name& origin = file->origin();
@@ -671,6 +781,7 @@ void Server::stop() {
   }
   maint_cv_.notify_all();
   if (maintenance_.joinable()) maintenance_.join();
+  if (removals_.joinable()) removals_.join();
   // HTTP first (no new edits), then the secondaries (no new transfers).
   if (http_) http_->stop();
   if (secondaries_) secondaries_->stop();

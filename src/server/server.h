@@ -91,6 +91,8 @@ class Server {
   void maintenance_loop();
   void trim_journals();
   void write_back(bool final);
+  void removals_loop();
+  void drain_removals();
 
   conf::Config cfg_;
   auth::Options auth_opts_;
@@ -113,6 +115,8 @@ class Server {
   std::mutex maint_mu_;
   std::condition_variable maint_cv_;
   bool stopping_ = false;
+  // DNS records of hosts deleted by ddnsctl (accounts dns_removals).
+  std::thread removals_;
 };
 
 // Sets up spdlog on stderr at `level` (see conf::valid_log_level).

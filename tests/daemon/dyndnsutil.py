@@ -60,11 +60,15 @@ class Http:
 
 
 def curl(port, path, user=None, password=None, host="127.0.0.1", headers=(), data=None,
-         agent="ddns-test/1.0", url_userinfo=False, timeout=10, scheme="http"):
+         agent="ddns-test/1.0", url_userinfo=False, timeout=10, scheme="http", interface=None):
     """One request with curl. user/password: Basic auth (or, with
-    url_userinfo, as user:pass@ in the URL, as routers write it)."""
+    url_userinfo, as user:pass@ in the URL, as routers write it).
+    interface: the local address to connect from (a loopback address other
+    than 127.0.0.1 plays another peer)."""
     h = f"[{host}]" if ":" in host else host
     cmd = ["curl", "-sS", "-g", "--max-time", str(timeout), "-D", "-", "-k"]
+    if interface is not None:
+        cmd += ["--interface", interface]
     if user is not None and not url_userinfo:
         cmd += ["-u", f"{user}:{password}"]
     url = f"{scheme}://{h}:{port}{path}"
@@ -137,7 +141,7 @@ class DyndnsDaemon:
     """ddnsd serving ZONE from a zone file, with --http on a free port and
     the zone opened for DDNS; the data dir survives restarts."""
 
-    def __init__(self, workdir, origin="example.test", extra_args=()):
+    def __init__(self, workdir, origin="example.test", extra_args=(), config=None):
         self.workdir = workdir
         self.origin = origin
         self.data = os.path.join(workdir, "data")
@@ -146,12 +150,13 @@ class DyndnsDaemon:
         if not os.path.exists(self.zone):
             t.write_file(self.zone, t.example_zone(origin, serial=1))
         self.extra_args = list(extra_args)
+        self.config = config  # YAML text for settings without a flag, or None
         self.http = http_port()
         self.d = None
 
     def start(self, timeout=15):
         self.d = HttpDdnsd(zones={self.origin: self.zone}, listen=["127.0.0.1:0"],
-                           workdir=self.workdir,
+                           workdir=self.workdir, config=self.config,
                            args=["--data-dir", self.data, "--http", f"127.0.0.1:{self.http}",
                                  "--ddns-zone", self.origin, *self.extra_args])
         self.d.http_ports = (self.http,)

@@ -278,5 +278,117 @@ class WithDaemonTest(unittest.TestCase):
         self.assertEqual(self.d.stop(), 0)
 
 
+def soa_serial(d):
+    r = t.dig(d.host4, d.port4, "example.test", "SOA")
+    return int(r.rdatas("SOA")[0].split()[2])
+
+
+class RemovalTest(unittest.TestCase):
+    """ddnsctl host del / user del remove the hosts' records from DNS:
+    the running ddnsd drains the accounts database's removal queue (or
+    does so when it next starts)."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="ddns-ctl-rm-")
+        d = self.tmp.name
+        self.data = os.path.join(d, "data")
+        os.makedirs(self.data)
+        self.ctl = Ctl(self.data)
+        self.zone = t.write_file(os.path.join(d, "example.test.zone"), t.example_zone(serial=1))
+        self.d = None
+
+    def start(self):
+        self.d = Daemon(zones={"example.test": self.zone}, listen=["127.0.0.1:0"],
+                        args=["--data-dir", self.data, "--ddns-zone", "example.test",
+                              "--http", "127.0.0.1:0"])
+        self.d.start()
+        self.port = http_port(self.d)
+        self.assertIsNotNone(self.port, self.d.log())
+
+    def tearDown(self):
+        if self.d is not None:
+            if self.d.alive():
+                self.d.stop()
+            self.d.cleanup()
+        self.tmp.cleanup()
+
+    def dig(self, name, qtype="A"):
+        return t.dig(self.d.host4, self.d.port4, name, qtype)
+
+    def updated(self, host, token, ip, qtype="A"):
+        status, body = nic_update(self.port, host, token, f"hostname={host}&myip={ip}")
+        self.assertEqual((status, body), (200, f"good {ip}"))
+        self.assertTrue(t.wait_until(lambda: self.dig(host, qtype).rdatas(qtype) == [ip], 5))
+
+    def gone(self, host, timeout=2):
+        """True when, within timeout, HOST has no A, AAAA or TXT left."""
+        def check():
+            for qtype in ("A", "AAAA", "TXT"):
+                r = self.dig(host, qtype)
+                if r.status not in ("NXDOMAIN", "NOERROR") or r.rdatas(qtype):
+                    return False
+            return True
+        return t.wait_until(check, timeout)
+
+    def test_host_del_removes_records_from_running_ddnsd(self):
+        self.start()
+        self.ctl.ok("user", "add", "alice", "--password", "correct horse")
+        token = self.ctl.ok("host", "add", "home.example.test", "--owner", "alice").strip()
+        self.updated("home.example.test", token, "192.0.2.10")
+        self.updated("home.example.test", token, "2001:db8::10", "AAAA")
+        before = soa_serial(self.d)
+
+        out = self.ctl.ok("host", "del", "home.example.test")
+        self.assertIn("deleted", out)
+        self.assertIn("ddnsd removes", out)
+        self.assertTrue(self.gone("home.example.test"), self.d.log())
+        self.assertEqual(self.dig("home.example.test", "A").status, "NXDOMAIN")
+        self.assertTrue(t.wait_until(lambda: soa_serial(self.d) > before, 2))
+        # Other names of the zone stay.
+        self.assertEqual(self.dig("www.example.test", "A").status, "NOERROR")
+        self.assertTrue(self.dig("www.example.test", "A").rdatas("A"))
+        # The name can be taken again and updated from scratch.
+        token = self.ctl.ok("host", "add", "home.example.test", "--owner", "alice").strip()
+        self.updated("home.example.test", token, "192.0.2.11")
+        time.sleep(0.6)  # several drain rounds: the old removal must not strike again
+        self.assertEqual(self.dig("home.example.test", "A").rdatas("A"), ["192.0.2.11"])
+        self.assertEqual(self.d.stop(), 0)
+
+    def test_user_del_removes_all_hosts_records(self):
+        self.start()
+        self.ctl.ok("user", "add", "bob", "--password", "battery staple")
+        self.ctl.ok("user", "add", "carol", "--password", "carols password")
+        hosts = ["a.example.test", "b.example.test"]
+        for i, h in enumerate(hosts):
+            tok = self.ctl.ok("host", "add", h, "--owner", "bob").strip()
+            self.updated(h, tok, f"192.0.2.{20 + i}")
+        ctok = self.ctl.ok("host", "add", "c.example.test", "--owner", "carol").strip()
+        self.updated("c.example.test", ctok, "192.0.2.30")
+        before = soa_serial(self.d)
+
+        out = self.ctl.ok("user", "del", "bob")
+        self.assertIn("2 host(s)", out)
+        self.assertIn("a.example.test", out)
+        for h in hosts:
+            self.assertTrue(self.gone(h), h + "\n" + self.d.log())
+        self.assertGreater(soa_serial(self.d), before)
+        self.assertEqual(self.dig("c.example.test", "A").rdatas("A"), ["192.0.2.30"])
+
+    def test_host_del_while_stopped_applies_at_start(self):
+        self.start()
+        self.ctl.ok("user", "add", "alice", "--password", "correct horse")
+        token = self.ctl.ok("host", "add", "home.example.test", "--owner", "alice").strip()
+        self.updated("home.example.test", token, "192.0.2.40")
+        self.assertEqual(self.d.stop(), 0)
+        self.d.cleanup()
+
+        self.ctl.ok("host", "del", "home.example.test")
+        self.start()
+        # Right after start: ddnsd drains the queue before it reports started.
+        r = self.dig("home.example.test", "A")
+        self.assertEqual(r.status, "NXDOMAIN", r.output)
+        self.assertEqual(self.d.stop(), 0)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

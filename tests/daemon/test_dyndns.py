@@ -4,8 +4,10 @@
 # hosts (numhost), bad hostname (notfqdn), not owned (nohost), wrong
 # password (badauth), missing credentials (401), no user agent (badagent),
 # host tokens (Basic and ?token=), URL user:pass@, POST, TXT for ACME,
-# offline, the nochg abuse window, /checkip, /myip, and durability: SIGKILL
-# right after "good", restart, the record and its history are there.
+# offline, the nochg abuse window, /checkip, /myip, http.trusted-proxies
+# (X-Forwarded-For / Forwarded honoured only from a trusted peer), and
+# durability: SIGKILL right after "good", restart, the record and its
+# history are there.
 import os
 import shutil
 import signal
@@ -174,6 +176,64 @@ class DyndnsTest(unittest.TestCase):
         # Forwarded headers from an untrusted peer are ignored.
         r = self.get("/myip", auth=None, headers=["X-Forwarded-For: 198.51.100.1"])
         self.assertEqual(r.body.strip(), "127.0.0.1")
+
+
+class TrustedProxyTest(unittest.TestCase):
+    """http.trusted-proxies: the client address a proxy forwards
+    (X-Forwarded-For, RFC 7239 Forwarded) counts only from a trusted peer;
+    127.0.0.2 plays the proxy, 127.0.0.1 a client reaching ddnsd directly."""
+
+    @classmethod
+    def setUpClass(cls):
+        if shutil.which("curl") is None or shutil.which("dig") is None:
+            raise unittest.SkipTest("curl and dig are needed")
+        cls.tmp = tempfile.TemporaryDirectory(prefix="ddns-dyndns-proxy-")
+        cls.dd = u.DyndnsDaemon(cls.tmp.name,
+                                config="http:\n  trusted-proxies: [127.0.0.2/32]\n").start()
+        u.add_user(cls.dd.data, *ALICE)
+        u.add_host(cls.dd.data, "home.example.test", "alice")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dd.stop()
+        cls.tmp.cleanup()
+
+    def get(self, path, via, headers=(), auth=None):
+        user, pw = auth if auth else (None, None)
+        return u.curl(self.dd.http, path, user=user, password=pw, interface=via,
+                      headers=headers)
+
+    def a(self, qtype="A"):
+        return u.addrs(self.dd.dns, "home.example.test", qtype)
+
+    def test_untrusted_peer_headers_ignored(self):
+        xff = ["X-Forwarded-For: 198.51.100.7"]
+        self.assertEqual(self.get("/myip", "127.0.0.1", xff).body.strip(), "127.0.0.1")
+        self.assertIn("Current IP Address: 127.0.0.1<",
+                      self.get("/checkip", "127.0.0.1", xff).body)
+        r = self.get("/nic/update?hostname=home.example.test", "127.0.0.1", xff, auth=ALICE)
+        self.assertEqual(r.body, "good 127.0.0.1\n")
+        self.assertEqual(self.a(), ["127.0.0.1"])
+        fwd = ['Forwarded: for="[2001:db8::7]"']
+        self.assertEqual(self.get("/myip", "127.0.0.1", fwd).body.strip(), "127.0.0.1")
+
+    def test_trusted_proxy_forwards_client(self):
+        xff = ["X-Forwarded-For: 198.51.100.7"]
+        self.assertIn("Current IP Address: 198.51.100.7<",
+                      self.get("/checkip", "127.0.0.2", xff).body)
+        self.assertEqual(self.get("/myip", "127.0.0.2", xff).body.strip(), "198.51.100.7")
+        # Without headers the proxy itself is the client.
+        self.assertEqual(self.get("/myip", "127.0.0.2").body.strip(), "127.0.0.2")
+        r = self.get("/nic/update?hostname=home.example.test", "127.0.0.2", xff, auth=ALICE)
+        self.assertEqual(r.body, "good 198.51.100.7\n")
+        self.assertEqual(self.a(), ["198.51.100.7"])
+
+        # RFC 7239 §6: an IPv6 node is quoted and bracketed.
+        fwd = ['Forwarded: for="[2001:db8::7]"']
+        self.assertEqual(self.get("/myip", "127.0.0.2", fwd).body.strip(), "2001:db8::7")
+        r = self.get("/nic/update?hostname=home.example.test", "127.0.0.2", fwd, auth=ALICE)
+        self.assertEqual(r.body, "good 2001:db8::7\n")
+        self.assertEqual(self.a("AAAA"), ["2001:db8::7"])
 
 
 class FailedLoginTest(unittest.TestCase):
