@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
       "Signals: SIGHUP reloads changed zone files; SIGTERM/SIGINT stop.");
   std::string config_path, log_level, origin;
   std::vector<std::string> listen, zones, check, key_files, allow_update;
-  std::vector<std::string> allow_transfer, notify, secondary, http, ddns_zones;
+  std::vector<std::string> allow_transfer, notify, notify_ns, secondary, http, ddns_zones;
   std::string data_dir, tls_cert, tls_key;
   unsigned threads = 0;
   bool version = false;
@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
                  "let an address or a TSIG key transfer a zone, repeatable: ZONE=ADDR[/LEN] or ZONE=KEYNAME");
   app.add_option("--notify", notify,
                  "NOTIFY a secondary after every change, repeatable: ZONE=ADDR:PORT[@KEYNAME]");
+  app.add_option(
+      "--notify-ns", notify_ns,
+      "also NOTIFY the zone's NS hosts (addresses from our zones), repeatable: ZONE[=PORT]");
   app.add_option("--secondary", secondary,
                  "serve ZONE as a secondary of a primary, repeatable (several = tried in order): "
                  "ZONE=ADDR:PORT[@KEYNAME]");
@@ -189,6 +192,28 @@ int main(int argc, char** argv) {
     auto* zc = find_zone(zname);
     if (!zc) return fail("--notify", v, "no zone " + zname + " configured");
     zc->notify.push_back(remote);
+  }
+  for (const auto& v : notify_ns) {
+    std::string zname = v, port;
+    if (auto eq = v.find('='); eq != std::string::npos) {
+      zname = v.substr(0, eq);
+      port = v.substr(eq + 1);
+    }
+    auto* zc = find_zone(zname);
+    if (!zc) return fail("--notify-ns", v, "no zone " + zname + " configured");
+    zc->notify_ns = true;
+    if (!port.empty()) {
+      unsigned long n = 0;
+      size_t used = 0;
+      try {
+        n = std::stoul(port, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != port.size() || n < 1 || n > 65535)
+        return fail("--notify-ns", v, "expected ZONE or ZONE=PORT (1-65535)");
+      zc->notify_ns_port = uint16_t(n);
+    }
   }
   for (const auto& z : ddns_zones) {
     auto* zc = find_zone(z);

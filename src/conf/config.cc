@@ -251,6 +251,10 @@ class Walker {
           for (size_t j = 0; j < list.size(); ++j)
             if (auto r = check_remote(list[j]); !r)
               fail(kv.second.IsSequence() ? kv.second[j] : kv.second, key, r.error().message);
+        } else if (k == "notify-ns") {
+          zc.notify_ns = boolean(kv.second, key);
+        } else if (k == "notify-ns-port") {
+          zc.notify_ns_port = uint16_t(number(kv.second, key, 1, 65535));
         } else if (k == "ddns") {
           zc.ddns = boolean(kv.second, key);
         } else if (k == "write-back") {

@@ -25,6 +25,11 @@ struct ZoneConfig {
   std::vector<std::string> allow_transfer{};
   // Secondaries to NOTIFY after every change: "ADDR:PORT" / "[V6]:PORT".
   std::vector<std::string> notify{};
+  // Also NOTIFY the zone's NS hosts (RFC 1996 §3.3), at the A/AAAA addresses
+  // our own zones hold for them, on this port; the SOA MNAME host and our
+  // own listeners are left out.
+  bool notify_ns = false;
+  uint16_t notify_ns_port = 53;
   // Non-empty = this server is a secondary for the zone: primaries tried in
   // order, each "ADDR:PORT" or "ADDR:PORT@KEYNAME" (TSIG for SOA/IXFR/AXFR
   // and accepted on NOTIFY). `file` is then optional (the store keeps the

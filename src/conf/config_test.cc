@@ -73,6 +73,8 @@ TEST(Config, ReplicationAndHttp) {
       "    allow-transfer: [127.0.0.1, \"2001:db8::/32\", key xfr.key]\n"
       "    notify: [\"127.0.0.1:5300\", \"[::1]:5301@xfr.key\"]\n"
       "    ddns: yes\n"
+      "    notify-ns: true\n"
+      "    notify-ns-port: 5353\n"
       "  - name: sec.test\n"
       "    primaries: \"192.0.2.1:53@k\"\n"
       "http:\n"
@@ -87,6 +89,9 @@ TEST(Config, ReplicationAndHttp) {
   EXPECT_EQ(c->zones[0].allow_transfer.size(), 3u);
   EXPECT_EQ(c->zones[0].notify[1], "[::1]:5301@xfr.key");
   EXPECT_TRUE(c->zones[0].ddns);
+  EXPECT_TRUE(c->zones[0].notify_ns);
+  EXPECT_EQ(c->zones[0].notify_ns_port, 5353);
+  EXPECT_FALSE(c->zones[1].notify_ns);
   EXPECT_TRUE(c->zones[1].file.empty());
   EXPECT_EQ(c->zones[1].primaries[0], "192.0.2.1:53@k");
   EXPECT_EQ(c->http.listen[0], "127.0.0.1:8080");
@@ -99,6 +104,8 @@ TEST(Config, ReplicationErrors) {
                "ddnsd.yaml:2: zones[0].allow-transfer: 'example.org': expected ADDR, ADDR/LEN or 'key NAME'");
   expect_error("zones:\n  - {name: a.test, file: a.zone, notify: [\"ns1.example.org:53\"]}\n",
                "ddnsd.yaml:2: zones[0].notify: 'ns1.example.org:53': expected an IP address, not a host name");
+  expect_error("zones:\n  - {name: a.test, file: a.zone, notify-ns-port: 0}\n",
+               "ddnsd.yaml:2: zones[0].notify-ns-port: must be a number between 1 and 65535");
   expect_error("zones:\n  - {name: a.test, primaries: [\"192.0.2.1:53\"], ddns: yes}\n",
                "ddnsd.yaml:2: zones[0].primaries: a secondary zone takes no local changes (drop update-policy / ddns)");
   expect_error("http:\n  tls-cert: a.pem\n",

@@ -2,6 +2,8 @@
 // TSIG checks to a streamed answer (xfr/out), and NOTIFY to xfr/notify.
 #include "server/primary.h"
 
+#include <mutex>
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -59,6 +61,40 @@ struct Primary::Impl {
   xfr::NotifySender notifier;
   bool started = false;
 
+  // Zones that NOTIFY their NS hosts too: the list is derived from each
+  // published version (an UPDATE may change the NS set or its glue).
+  struct NsNotify {
+    uint16_t port = 53;
+    std::vector<xfr::NotifyTarget> configured;
+    std::string logged;  // the last target list logged
+  };
+  std::mutex ns_mu;
+  std::unordered_map<wire::Name, NsNotify, wire::NameHash> ns_notify;  // GUARDED_BY(ns_mu)
+  std::vector<net::Endpoint> own;  // our listeners: never NOTIFY ourselves
+
+  // The configured targets plus the NS hosts of `z` (the list logged when it
+  // changes). Caller holds ns_mu.
+  std::vector<xfr::NotifyTarget> ns_list(NsNotify& nn, const zone::Zone& z) {
+    std::vector<std::string> unknown;
+    auto set = zones->load();
+    std::vector<xfr::NotifyTarget> ns;
+    if (set) {
+      ns = xfr::ns_targets(z, *set, nn.port, own, &unknown);
+    } else {
+      ns = xfr::ns_targets(z, zone::ZoneSet{}, nn.port, own, &unknown);
+    }
+    auto all = xfr::merge_targets(nn.configured, std::move(ns));
+    std::string text;
+    for (const auto& t : all) text += (text.empty() ? "" : ", ") + t.text;
+    for (const auto& u : unknown) text += "; no address for NS " + u;
+    if (text != nn.logged) {
+      spdlog::info("zone {}: NOTIFY targets: {}", z.origin().to_text(),
+                   text.empty() ? "none" : text);
+      nn.logged = text;
+    }
+    return all;
+  }
+
   std::shared_ptr<const zone::Zone> find_zone(const wire::Name& origin) const {
     auto set = zones->load();
     if (!set) return nullptr;
@@ -100,8 +136,11 @@ Result<void> Primary::configure(const conf::Config& cfg) {
       if (!t) return make_error(where(t.error().message));
       targets.push_back(std::move(*t));
     }
+    if (zc.notify_ns) impl_->ns_notify[*origin] = {zc.notify_ns_port, targets, {}};
     impl_->notifier.set_targets(*origin, std::move(targets));
   }
+  for (const auto& l : cfg.server.listen)
+    if (auto e = net::Endpoint::parse(l)) impl_->own.push_back(*e);
   return {};
 }
 
@@ -112,6 +151,10 @@ void Primary::start() {
     return;
   }
   impl_->started = true;
+  // Say at once where NOTIFYs will go (the NS set is known from the start).
+  std::lock_guard lk(impl_->ns_mu);
+  for (auto& [origin, nn] : impl_->ns_notify)
+    if (auto z = impl_->find_zone(origin)) impl_->ns_list(nn, *z);
 }
 
 void Primary::stop() {
@@ -121,8 +164,19 @@ void Primary::stop() {
 }
 
 void Primary::published(const zone::Zone& z) {
-  if (!impl_->notifier.has_targets(z.origin())) return;
-  impl_->notifier.notify(z.origin(), xfr::soa_record(z));
+  Impl& m = *impl_;
+  if (!m.ns_notify.empty()) {
+    std::unique_lock lk(m.ns_mu);
+    auto it = m.ns_notify.find(z.origin());
+    if (it != m.ns_notify.end()) {
+      auto all = m.ns_list(it->second, z);
+      lk.unlock();
+      m.notifier.notify(z.origin(), xfr::soa_record(z), std::move(all));
+      return;
+    }
+  }
+  if (!m.notifier.has_targets(z.origin())) return;
+  m.notifier.notify(z.origin(), xfr::soa_record(z));
 }
 
 size_t Primary::handle_transfer(std::span<const uint8_t> query, net::Transport t,

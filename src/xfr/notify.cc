@@ -9,6 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cstring>
 #include <map>
 #include <random>
@@ -116,6 +119,7 @@ struct NotifySender::Impl {
   struct Job {
     wire::Name zone;
     wire::RR soa;
+    std::optional<std::vector<NotifyTarget>> targets;  // none = the configured ones
   };
   mutable std::mutex mu;
   std::vector<Job> incoming;  // guarded by mu
@@ -128,7 +132,7 @@ struct NotifySender::Impl {
 
   struct Pending {
     wire::Name zone;
-    const NotifyTarget* target = nullptr;
+    std::shared_ptr<const NotifyTarget> target;
     uint32_t serial = 0;
     uint16_t id = 0;
     std::vector<uint8_t> msg;
@@ -136,8 +140,8 @@ struct NotifySender::Impl {
     size_t tries = 0;
     Clock::time_point due;
   };
-  // Key: zone text + target index; one pending NOTIFY per zone and target.
-  std::map<std::pair<std::string, size_t>, Pending> pending;
+  // Key: zone text + target address; one pending NOTIFY per zone and target.
+  std::map<std::pair<std::string, std::string>, Pending> pending;
   std::mt19937 rng{std::random_device{}()};
 
   void count(uint64_t NotifyStats::*f, uint64_t n = 1) {
@@ -146,7 +150,10 @@ struct NotifySender::Impl {
   }
 
   void send(Pending& p) {
-    int fd = p.target->addr.family() == AF_INET6 ? sock6 : sock4;
+    int& fd = p.target->addr.family() == AF_INET6 ? sock6 : sock4;
+    // NS-derived targets may bring a family no configured target had.
+    if (fd < 0)
+      fd = ::socket(p.target->addr.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd >= 0) {
       ::sendto(fd, p.msg.data(), p.msg.size(), MSG_DONTWAIT,
                reinterpret_cast<const sockaddr*>(&p.target->addr.addr), p.target->addr.len);
@@ -164,13 +171,20 @@ struct NotifySender::Impl {
       jobs.swap(incoming);
     }
     for (auto& j : jobs) {
-      auto it = targets.find(j.zone);
-      if (it == targets.end()) continue;
+      std::vector<NotifyTarget> list;
+      if (j.targets) {
+        list = std::move(*j.targets);
+      } else {
+        auto it = targets.find(j.zone);
+        if (it == targets.end()) continue;
+        list = it->second;
+      }
       uint32_t serial = soa_serial(j.soa);
       std::string ztext = j.zone.to_text();
-      for (size_t i = 0; i < it->second.size(); ++i) {
-        const NotifyTarget& t = it->second[i];
-        auto key = std::make_pair(ztext, i);
+      for (auto& tv : list) {
+        auto tp = std::make_shared<const NotifyTarget>(std::move(tv));
+        const NotifyTarget& t = *tp;
+        auto key = std::make_pair(ztext, t.addr.to_string());
         auto old = pending.find(key);
         if (old != pending.end()) {
           count(&NotifyStats::replaced);
@@ -178,7 +192,7 @@ struct NotifySender::Impl {
         }
         Pending p;
         p.zone = j.zone;
-        p.target = &t;
+        p.target = tp;
         p.serial = serial;
         p.id = uint16_t(rng());
         auto m = make_notify(p.id, j.zone, j.soa, t.key ? &*t.key : nullptr, &p.mac);
@@ -353,8 +367,19 @@ void NotifySender::stop() {
 }
 
 void NotifySender::notify(const wire::Name& zone, const wire::RR& soa) {
+  if (!impl_->targets.count(zone)) return;
+  queue(zone, soa, std::nullopt);
+}
+
+void NotifySender::notify(const wire::Name& zone, const wire::RR& soa,
+                          std::vector<NotifyTarget> targets) {
+  if (targets.empty()) return;
+  queue(zone, soa, std::move(targets));
+}
+
+void NotifySender::queue(const wire::Name& zone, const wire::RR& soa,
+                         std::optional<std::vector<NotifyTarget>> targets) {
   Impl& m = *impl_;
-  if (!m.targets.count(zone)) return;
   {
     std::lock_guard<std::mutex> lock(m.mu);
     if (!m.running) return;
@@ -362,9 +387,10 @@ void NotifySender::notify(const wire::Name& zone, const wire::RR& soa) {
     for (auto& j : m.incoming)
       if (j.zone == zone) {
         j.soa = soa;
+        j.targets = std::move(targets);
         return;
       }
-    m.incoming.push_back({zone, soa});
+    m.incoming.push_back({zone, soa, std::move(targets)});
   }
   uint64_t one = 1;
   [[maybe_unused]] ssize_t w = ::write(m.wake, &one, sizeof one);
@@ -373,6 +399,96 @@ void NotifySender::notify(const wire::Name& zone, const wire::RR& soa) {
 NotifyStats NotifySender::stats() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->st;
+}
+
+namespace {
+
+bool same_endpoint(const net::Endpoint& a, const net::Endpoint& b) {
+  return same_addr(a.addr, a.len, b);
+}
+
+// The name at the start of uncompressed wire bytes (zone storage never
+// compresses), or nullopt.
+std::optional<wire::Name> name_at(const uint8_t* p, size_t n) {
+  size_t i = 0;
+  while (i < n && p[i] != 0) i += 1 + p[i];
+  if (i >= n) return std::nullopt;
+  auto name = wire::Name::from_wire({p, i + 1});
+  if (!name) return std::nullopt;
+  return name->lowercased();
+}
+
+}  // namespace
+
+std::vector<NotifyTarget> ns_targets(const zone::Zone& z, const zone::ZoneSet& all, uint16_t port,
+                                     std::span<const net::Endpoint> own,
+                                     std::vector<std::string>* unknown) {
+  constexpr uint16_t kNs = uint16_t(wire::RRType::NS), kA = uint16_t(wire::RRType::A),
+                     kAaaa = uint16_t(wire::RRType::AAAA);
+  std::vector<NotifyTarget> out;
+  zone::RRsetView soa = z.soa();
+  auto mname =
+      soa.data ? name_at(soa.data + 2, size_t(soa.data[0]) << 8 | soa.data[1]) : std::nullopt;
+  const wire::Name origin = z.origin().lowercased();
+  zone::RRsetView ns = z.rrset(z.apex(), kNs);
+  const uint8_t* p = ns.data;
+  for (size_t i = 0; i < ns.count; ++i) {
+    size_t len = size_t(p[0]) << 8 | p[1];
+    auto host = name_at(p + 2, len);
+    p += 2 + len;
+    // RFC 1996 §3.6: the MNAME host is the primary itself.
+    if (!host || (mname && *host == *mname)) continue;
+    // Our own copy of `z` may be newer than the one `all` holds.
+    const zone::Zone* where = host->is_subdomain_of(origin) ? &z : all.find(*host);
+    bool found = false;
+    if (where) {
+      zone::LowerName ln;
+      ln.assign(host->wire().data(), host->wire_size());
+      zone::NodeId id = where->find(ln.wire, ln.len);
+      for (uint16_t type : {kA, kAaaa}) {
+        if (id == zone::kNoNode) break;
+        zone::RRsetView v = where->rrset(id, type);
+        const uint8_t* q = v.data;
+        for (size_t k = 0; k < v.count; ++k) {
+          size_t n = size_t(q[0]) << 8 | q[1];
+          NotifyTarget t;
+          if (type == kA && n == 4) {
+            auto* sa = reinterpret_cast<sockaddr_in*>(&t.addr.addr);
+            sa->sin_family = AF_INET;
+            std::memcpy(&sa->sin_addr, q + 2, 4);
+            t.addr.len = sizeof(sockaddr_in);
+          } else if (type == kAaaa && n == 16) {
+            auto* sa = reinterpret_cast<sockaddr_in6*>(&t.addr.addr);
+            sa->sin6_family = AF_INET6;
+            std::memcpy(&sa->sin6_addr, q + 2, 16);
+            t.addr.len = sizeof(sockaddr_in6);
+          }
+          q += 2 + n;
+          if (t.addr.len == 0) continue;
+          t.addr.set_port(port);
+          found = true;
+          bool self = false;
+          for (const auto& e : own) self = self || same_endpoint(e, t.addr);
+          if (self) continue;
+          t.text = t.addr.to_string() + " (NS " + host->to_text() + ")";
+          out.push_back(std::move(t));
+        }
+      }
+    }
+    if (!found && unknown) unknown->push_back(host->to_text());
+  }
+  return out;
+}
+
+std::vector<NotifyTarget> merge_targets(const std::vector<NotifyTarget>& configured,
+                                        std::vector<NotifyTarget> extra) {
+  std::vector<NotifyTarget> out = configured;
+  for (auto& t : extra) {
+    bool dup = false;
+    for (const auto& c : out) dup = dup || same_endpoint(c.addr, t.addr);
+    if (!dup) out.push_back(std::move(t));
+  }
+  return out;
 }
 
 }  // namespace ddns::xfr

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "tsig/tsig.h"
 #include "wire/message.h"
 #include "wire/name.h"
+#include "zone/zone.h"
 
 namespace ddns::xfr {
 
@@ -65,13 +67,31 @@ class NotifySender {
   // Queues a NOTIFY of `zone` carrying `soa` (RFC 1996 §3.7: the SOA in the
   // answer section) to each target. Never blocks beyond a short lock.
   void notify(const wire::Name& zone, const wire::RR& soa);
+  // The same to `targets` instead of the configured ones (the NS-derived
+  // list changes with the zone's data).
+  void notify(const wire::Name& zone, const wire::RR& soa, std::vector<NotifyTarget> targets);
 
   NotifyStats stats() const;
 
  private:
+  void queue(const wire::Name& zone, const wire::RR& soa,
+             std::optional<std::vector<NotifyTarget>> targets);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// RFC 1996 §3.3-3.6: the zone's NS hosts as NOTIFY targets on `port`, at
+// the A/AAAA addresses `all` (the zones we serve, `z`'s own data included)
+// holds for them. The SOA MNAME host is the primary itself and is left out,
+// as are the `own` endpoints we listen on. NS names without an address we
+// know are appended to `unknown` (there is no resolver here).
+std::vector<NotifyTarget> ns_targets(const zone::Zone& z, const zone::ZoneSet& all, uint16_t port,
+                                     std::span<const net::Endpoint> own,
+                                     std::vector<std::string>* unknown);
+// `configured` then the `extra` entries whose address none of them has (a
+// configured entry, perhaps with a TSIG key, wins).
+std::vector<NotifyTarget> merge_targets(const std::vector<NotifyTarget>& configured,
+                                        std::vector<NotifyTarget> extra);
 
 // The NOTIFY request (opcode NOTIFY, AA, question zone/SOA/IN, the SOA in
 // the answer section), signed with `key` when given (its MAC to `mac_out`).

@@ -8,7 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
+
+#include "zone/master.h"
 
 namespace ddns::xfr {
 namespace {
@@ -189,6 +192,84 @@ TEST(Notify, SignedWithTsig) {
   }
   ASSERT_TRUE(tsig::sign_response(resp, v, tsig::now_seconds()).ok());
   ::sendto(sec.fd, resp.data(), resp.size(), 0, reinterpret_cast<sockaddr*>(&from), sizeof from);
+  for (int i = 0; i < 200 && s.stats().acked == 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(s.stats().acked, 1u);
+  s.stop();
+}
+
+std::shared_ptr<const zone::Zone> zone_of(const char* text, const char* origin) {
+  auto pr = zone::parse_master_text(text, "test.zone", N(origin));
+  for (const auto& e : pr.errors) ADD_FAILURE() << e.to_string();
+  auto z = zone::Zone::build(N(origin), std::move(pr.records));
+  EXPECT_TRUE(z.ok());
+  return z.ok() ? *z : nullptr;
+}
+
+// RFC 1996 §3.3/§3.6: every NS host but the MNAME, at each of its A/AAAA
+// addresses found in our own zones; our own listeners are skipped.
+TEST(Notify, NsAddresses) {
+  auto z = zone_of(R"($TTL 60
+@ IN SOA ns1.example.test. h.example.test. 1 2 3 4 5
+@ IN NS ns1.example.test.
+@ IN NS NS2.example.test.
+@ IN NS ns3.example.test.
+@ IN NS ns.other.test.
+@ IN NS ns.nowhere.test.
+ns1 IN A 127.0.0.1
+ns2 IN A 127.0.0.2
+ns2 IN AAAA ::2
+ns3 IN A 127.0.0.3
+ns3 IN A 127.0.0.1
+)", "example.test.");
+  auto other = zone_of(R"($TTL 60
+@ IN SOA ns.other.test. h.other.test. 1 2 3 4 5
+@ IN NS ns.other.test.
+ns IN A 127.0.0.4
+)", "other.test.");
+  ASSERT_TRUE(z && other);
+  auto set = std::make_shared<const zone::ZoneSet>()->with(z)->with(other);
+  std::vector<net::Endpoint> own{*net::Endpoint::parse("127.0.0.1:5300")};
+  std::vector<std::string> unknown;
+  auto t = ns_targets(*z, *set, 5300, own, &unknown);
+  std::vector<std::string> addrs;
+  for (const auto& x : t) addrs.push_back(x.addr.to_string());
+  std::sort(addrs.begin(), addrs.end());
+  EXPECT_EQ(addrs, (std::vector<std::string>{"127.0.0.2:5300", "127.0.0.3:5300", "127.0.0.4:5300",
+                                             "[::2]:5300"}));
+  EXPECT_EQ(unknown, std::vector<std::string>{"ns.nowhere.test."});
+  for (const auto& x : t) EXPECT_FALSE(x.key.has_value());
+}
+
+TEST(Notify, NsTargetsMergedWithConfigured) {
+  tsig::KeyRing ring;
+  ring.add(tsig::Key{N("k1."), tsig::Algorithm::HmacSha256, wire::Bytes(32, 7)});
+  std::vector<NotifyTarget> configured{*NotifyTarget::parse("127.0.0.2:5300@k1", ring),
+                                       *NotifyTarget::parse("127.0.0.9:53", ring)};
+  std::vector<NotifyTarget> extra{*NotifyTarget::parse("127.0.0.2:5300", ring),
+                                  *NotifyTarget::parse("127.0.0.3:5300", ring)};
+  auto all = merge_targets(configured, extra);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].addr.to_string(), "127.0.0.2:5300");
+  EXPECT_TRUE(all[0].key.has_value());  // the configured entry, with its key, wins
+  EXPECT_EQ(all[1].addr.to_string(), "127.0.0.9:53");
+  EXPECT_EQ(all[2].addr.to_string(), "127.0.0.3:5300");
+}
+
+// The NS-derived list is used as given: a target that is not configured
+// gets the NOTIFY.
+TEST(Notify, ExplicitTargetsUsed) {
+  FakeSecondary sec;
+  tsig::KeyRing ring;
+  NotifySender s(fast());
+  ASSERT_TRUE(s.start().ok());
+  s.notify(N("example.test."), soa(9), {*NotifyTarget::parse(sec.target(), ring)});
+  sockaddr_in from{};
+  auto d = sec.recv(2000, &from);
+  ASSERT_FALSE(d.empty());
+  auto m = wire::parse(d);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->header.opcode(), wire::Opcode::Notify);
+  sec.answer(d, from);
   for (int i = 0; i < 200 && s.stats().acked == 0; ++i) std::this_thread::sleep_for(5ms);
   EXPECT_EQ(s.stats().acked, 1u);
   s.stop();

@@ -7,8 +7,10 @@
 #   have(binary) -> bool
 #   key_secret(keyfile) -> (algorithm, base64 secret) from a BIND key file
 #   SecondaryZone(name, primary_port, key=None)  key = (name, alg, secret)
-#   Knot(workdir, zones) / Named(workdir, zones) / Nsd(workdir, zones):
+#   Knot(workdir, zones, host=, port=) / Named(workdir, zones) / Nsd(workdir, zones):
 #       .start() -> self, .stop(), .port, .log(), .name
+#       host/port: where it listens (Knot only honours host; default
+#       127.0.0.1 on a free port)
 #       zones: [SecondaryZone]; every peer lets 127.0.0.1 transfer from it.
 #   axfr(port, zone, key=None, host="127.0.0.1") -> (ok, [normalized lines], raw)
 #       lines: "owner class type rdata" lowercased, TTL dropped, sorted,
@@ -47,11 +49,12 @@ class SecondaryZone:
 class _Peer:
     name = "peer"
 
-    def __init__(self, workdir, zones):
+    def __init__(self, workdir, zones, host="127.0.0.1", port=None):
         self.dir = os.path.join(workdir, self.name)
         os.makedirs(self.dir, exist_ok=True)
         self.zones = zones
-        self.port = t.free_port()
+        self.host = host
+        self.port = port or t.free_port()
         self.proc = None
         self.logpath = os.path.join(self.dir, "stderr.log")
 
@@ -69,7 +72,7 @@ class _Peer:
 
     def _answers(self):
         q = t.make_query("version.bind", "TXT", qclass=3)
-        return t.udp_exchange("127.0.0.1", self.port, q, timeout=0.2) is not None
+        return t.udp_exchange(self.host, self.port, q, timeout=0.2) is not None
 
     def stop(self, timeout=10):
         if self.proc and self.proc.poll() is None:
@@ -111,7 +114,7 @@ class Knot(_Peer):
             zones.append(f"  - domain: {z.name}\n    master: p{i}\n    acl: [n{i}, local]\n")
         conf = f"""server:
     rundir: "{self.dir}"
-    listen: 127.0.0.1@{self.port}
+    listen: {self.host}@{self.port}
     udp-workers: 1
     tcp-workers: 1
     background-workers: 1
