@@ -2,7 +2,8 @@
 # ddnsd as a secondary (RFC 1995 IXFR, RFC 5936 AXFR, RFC 1996 NOTIFY,
 # RFC 1035 §3.3.13 expire) with real primaries: knotd (TSIG-signed
 # transfers and NOTIFY, IXFR after knsupdate, expire, wrong key, SIGKILL
-# during a 200k-record AXFR) and named (AXFR + NOTIFY + IXFR after nsupdate).
+# during a 200k-record AXFR; a dead first primary skipped for the next) and
+# named (AXFR + NOTIFY + IXFR after nsupdate).
 import os
 import re
 import shutil
@@ -174,6 +175,37 @@ class NamedPrimary(unittest.TestCase):
                     d.stop()
             finally:
                 named.stop()
+
+
+class SeveralPrimaries(unittest.TestCase):
+    def test_tried_in_order(self):
+        # The first primary is down (nothing listens there): each refresh
+        # moves on to the next one, Knot, which serves the zone.
+        with tempfile.TemporaryDirectory(prefix="ddns-xfrin-several-") as w:
+            kw = os.path.join(w, "knot")
+            os.makedirs(kw)
+            zf = dt.write_file(os.path.join(kw, "two.test.zone"),
+                               su.zone_text("two.test", serial=5, refresh=300))
+            port, dead = dt.free_port(), dt.free_port()
+            knot = su.Knotd(kw, [dict(origin="two.test", file=zf)], notify_port=port).start()
+            try:
+                d = dt.Ddnsd(listen=[f"{H}:{port}"], args=[
+                    "--data-dir", os.path.join(w, "data"),
+                    "--secondary", f"two.test={H}:{dead}",
+                    "--secondary", f"two.test={H}:{knot.port}"]).start()
+                try:
+                    self.assertIsNotNone(su.wait_serial(H, port, "two.test", 5, 10), d.log())
+                    self.assertRegex(d.log(), rf"zone two\.test\.: refresh from {H}:{dead} failed")
+                    self.assertRegex(d.log(), rf"zone two\.test\.: AXFR from {H}:{knot.port}")
+                    knot.update("two.test", ["add n2.two.test. 300 A 192.0.2.78"])
+                    self.assertIsNotNone(su.wait_serial(H, port, "two.test", 6, 8),
+                                         d.log() + knot.log())
+                    self.assertEqual(dt.dig(H, port, "n2.two.test", "A").rdatas("A"),
+                                     ["192.0.2.78"])
+                finally:
+                    d.stop()
+            finally:
+                knot.stop()
 
 
 class KillDuringTransfer(unittest.TestCase):
