@@ -158,26 +158,35 @@ class FakeServerTest(unittest.TestCase):
         self.assertIn("backing off after '911'", log)
 
     def test_dnserr_and_http500_back_off_and_recover(self):
+        # retry_at has one-second granularity, so a backoff of N s is N-1..N s
+        # of real time: 3 s leaves the "inside the backoff" run 2 s to start
+        # on a slow CI machine. The waits follow the cached retry_at.
+        def wait_until_due():
+            due = int(self.entry()["retry_at"])
+            while time.time() < due:
+                time.sleep(0.05)
+
         for answer, code in [((200, "dnserr"), "dnserr"), ((500, "Internal Server Error"), "http 500")]:
             with self.subTest(code=code):
                 if os.path.exists(self.cache):
                     os.unlink(self.cache)
                 self.fake.updates.clear()
                 self.fake.script = [answer, answer]
-                rc, log = self.client("--retry-min", "1")
+                rc, log = self.client("--retry-min", "3")
                 self.assertEqual(rc, 3, log)
                 self.assertEqual(self.entry()["reason"], code)
                 self.assertEqual(self.entry()["failures"], "1")
-                rc, _ = self.client("--retry-min", "1")  # inside the 1 s backoff
+                self.assertIn("will retry in 3s", log)
+                rc, _ = self.client("--retry-min", "3")  # inside the backoff
                 self.assertEqual((rc, len(self.fake.updates)), (3, 1))
-                time.sleep(1.1)
-                rc, log = self.client("--retry-min", "1")  # retried, fails again: 2 s
+                wait_until_due()
+                rc, log = self.client("--retry-min", "3")  # retried, fails again: doubled
                 self.assertEqual((rc, len(self.fake.updates)), (3, 2), log)
                 e = self.entry()
                 self.assertEqual(e["failures"], "2")
-                self.assertIn("will retry in 2s", log)
-                time.sleep(2.1)
-                rc, log = self.client("--retry-min", "1")  # good now
+                self.assertIn("will retry in 6s", log)
+                wait_until_due()
+                rc, log = self.client("--retry-min", "3")  # good now
                 self.assertEqual((rc, len(self.fake.updates)), (0, 3), log)
                 self.assertEqual(self.entry()["state"], "ok")
 
