@@ -8,8 +8,8 @@
 #   HOSTS [100000]        zone size: host<i> A+AAAA, 5% www<i> CNAMEs, 1% delegations
 #   THREADS ["1 2"]       worker counts to run (ddnsd --threads, knot udp-workers,
 #                         nsd server-count)
-#   RUNS [3]              runs per server and worker count (server restarted each
-#                         time); the summary shows medians
+#   RUNS [3]              rounds per worker count; a round runs every server once
+#                         (restarted each time); the summary shows medians
 #   DURATION [15]         dnsperf -l seconds
 #   CLIENTS [8]           dnsperf -c;  OUTSTANDING [100] dnsperf -q (more overflows
 #                         the default 208 KB socket buffer: kernel drops, not server loss)
@@ -224,9 +224,12 @@ QUERIES="$DATA/queries"
 LOG="$OUT_DIR/auth-qps.log"
 declare -A RES   # RES[server,threads,metric] = "v1 v2 v3"
 
+# Rounds: each runs every server once, so a machine that drifts between a
+# fast and a slow state (a shared VM does, over minutes) moves every
+# server's figures alike, and the per-round ratios stay comparable.
 for t in $THREADS; do
-  for s in "${SERVERS[@]}"; do
-    for run in $(seq 1 "$RUNS"); do
+  for run in $(seq 1 "$RUNS"); do
+    for s in "${SERVERS[@]}"; do
       port=$(pick_port 5400)
       w=$(mktemp -d "${TMPDIR:-/tmp}/ddns-authqps.$s.XXXXXX")
       start_server "$s" "$w" "$port" "$t"
@@ -269,10 +272,11 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a=="NA"||b=="NA"||b+0==0) print "-"; else printf "%.2f", a/b }'; }
 {
   echo
-  echo "Medians of $RUNS run(s), $HOSTS hosts, $LOADGEN -l $DURATION -c $CLIENTS -q $OUTSTANDING;"
-  echo "ratio columns are server/ddnsd (for QPS higher is better, for CPU and memory lower)."
-  printf '%-6s %-2s %9s %7s %8s %8s %9s %8s %7s %7s %6s %6s %6s\n' \
-    server w qps lost avg_us "${TAIL_NAME}_us" cpu_us/q pss_MB load_s 'qps/d' 'cpu/d' 'mem/d' 'load/d'
+  echo "Medians of $RUNS round(s), $HOSTS hosts, $LOADGEN -l $DURATION -c $CLIENTS -q $OUTSTANDING;"
+  echo "ratio columns are server/ddnsd (for QPS higher is better, for CPU and memory lower);"
+  echo "cpu/d-rd is the median over rounds of each round's own CPU ratio (robust to drift)."
+  printf '%-6s %-2s %9s %7s %8s %8s %9s %8s %7s %7s %6s %6s %6s %8s\n' \
+    server w qps lost avg_us "${TAIL_NAME}_us" cpu_us/q pss_MB load_s 'qps/d' 'cpu/d' 'mem/d' 'load/d' 'cpu/d-rd'
   for t in $THREADS; do
     for s in "${SERVERS[@]}"; do
       declare -A M=() D=()
@@ -282,10 +286,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a=="NA"||b=="NA"||b+0==0) print "-
         # shellcheck disable=SC2086
         D[$m]=$(median ${RES[ddnsd,$t,$m]:-})
       done
-      printf '%-6s %-2s %9.0f %7s %8s %8s %9s %8s %7s %7s %6s %6s %6s\n' "$s" "$t" "${M[qps]}" "${M[lost]}" \
+      # shellcheck disable=SC2206
+      mine=(${RES[$s,$t,cpu_us]:-}) base=(${RES[ddnsd,$t,cpu_us]:-}) rr=()
+      for i in "${!mine[@]}"; do [ -n "${base[$i]:-}" ] && rr+=("$(ratio "${mine[$i]}" "${base[$i]}")"); done
+      printf '%-6s %-2s %9.0f %7s %8s %8s %9s %8s %7s %7s %6s %6s %6s %8s\n' "$s" "$t" "${M[qps]}" "${M[lost]}" \
         "${M[lat]}" "${M[tail]}" "${M[cpu_us]}" "${M[pss]}" "${M[load_s]}" \
         "$(ratio "${M[qps]}" "${D[qps]}")" "$(ratio "${M[cpu_us]}" "${D[cpu_us]}")" \
-        "$(ratio "${M[pss]}" "${D[pss]}")" "$(ratio "${M[load_s]}" "${D[load_s]}")"
+        "$(ratio "${M[pss]}" "${D[pss]}")" "$(ratio "${M[load_s]}" "${D[load_s]}")" "$(median "${rr[@]}")"
     done
   done
 } | tee -a "$LOG"

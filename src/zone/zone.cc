@@ -197,7 +197,7 @@ struct Dir {
   uint64_t gen = 0;
   C* c[kDir] = {};
 };
-static_assert(sizeof(Chunk<uint64_t>) % alignof(uint64_t) == 0);
+static_assert(sizeof(Chunk<TabEntry>) % alignof(TabEntry) == 0);
 }  // namespace detail
 
 namespace {
@@ -391,7 +391,7 @@ class ZoneEditor {
     return c->v()[id & Zone::kNodeMask];
   }
 
-  uint64_t& wentry(uint64_t i) {
+  detail::TabEntry& wentry(uint64_t i) {
     const size_t ci = i >> Zone::kTabShift;
     auto* c = z_.tchunks_[ci];
     if (c->gen != gen_) c = put(z_.tchunks_, z_.tdirs_, ci, copy(c, c->cap));
@@ -527,7 +527,7 @@ class ZoneEditor {
     n.cut = n.parent = n.first_child = n.next_sibling = n.prev_sibling = kNoNode;
     n.refs = 0;
     n.sets_off = uint16_t(8 + align4(len));
-    tab_insert(h, id, flags & Zone::kGhost);
+    tab_insert(h, id, flags & Zone::kGhost, b);
     return id;
   }
 
@@ -600,7 +600,7 @@ class ZoneEditor {
   NodeId find_any(const uint8_t* lw, size_t len, uint64_t h) const {
     const uint64_t tag = h >> 32;
     for (uint64_t i = h >> z_.shift_;; i = (i + 1) & z_.mask_) {
-      const uint64_t e = z_.entry(i);
+      const uint64_t e = z_.entry(i).key;
       if (e == 0) return kNoNode;
       if (((e >> 32) | 1) == (tag | 1)) {
         const NodeId id = NodeId(e) - 1;
@@ -612,19 +612,18 @@ class ZoneEditor {
 
   uint64_t home(uint64_t e) const { return (e >> 32) >> (z_.shift_ - 32); }
 
-  // A table of `size` (a power of two >= 16) empty slots, or copied from
-  // `flat` when given.
+  // A table of `size` (a power of two >= 16) empty slots, or of the keys in
+  // `flat` when given, each with its node's blob.
   void tab_init(size_t size, const uint64_t* flat) {
     for (auto* d : z_.tdirs_) release(d);
     z_.tdirs_.clear();
     z_.tchunks_.clear();
     const uint32_t per = uint32_t(std::min<size_t>(size, kTabChunk));
     for (size_t i = 0; i < size; i += per) {
-      auto* c = new_chunk<uint64_t>(per, gen_);
-      if (flat) {
-        std::memcpy(c->v(), flat + i, per * sizeof(uint64_t));
-      } else {
-        std::memset(c->v(), 0, per * sizeof(uint64_t));
+      auto* c = new_chunk<detail::TabEntry>(per, gen_);
+      for (uint32_t j = 0; j < per; ++j) {
+        const uint64_t k = flat ? flat[i + j] : 0;
+        c->v()[j] = {k, k ? node(NodeId(k) - 1).blob : nullptr};
       }
       z_.tchunks_.push_back(nullptr);
       put(z_.tchunks_, z_.tdirs_, z_.tchunks_.size() - 1, c);
@@ -639,7 +638,7 @@ class ZoneEditor {
     const uint64_t mask = old_size * 2 - 1;
     const unsigned shift = z_.shift_ - 1;
     for (uint64_t i = 0; i < old_size; ++i) {
-      const uint64_t e = z_.entry(i);
+      const uint64_t e = z_.entry(i).key;
       if (e == 0) continue;
       uint64_t k = (e >> 32) >> (shift - 32);
       while (flat[k] != 0) k = (k + 1) & mask;
@@ -650,37 +649,47 @@ class ZoneEditor {
 
   // Placeholders (ghost) carry the low tag bit flipped, so that the
   // public find() never matches them; home slots use the top tag bits only.
-  void tab_insert(uint64_t h, NodeId id, bool ghost) {
+  void tab_insert(uint64_t h, NodeId id, bool ghost, const uint8_t* blob) {
     if ((z_.table_used_ + 1) * 10 > (z_.mask_ + 1) * 6) tab_grow();
     uint64_t i = h >> z_.shift_;
-    while (z_.entry(i) != 0) i = (i + 1) & z_.mask_;
-    wentry(i) = ((h >> 32) ^ uint64_t(ghost)) << 32 | uint64_t(id + 1);
+    while (z_.entry(i).key != 0) i = (i + 1) & z_.mask_;
+    wentry(i) = {((h >> 32) ^ uint64_t(ghost)) << 32 | uint64_t(id + 1), blob};
     ++z_.table_used_;
   }
 
-  void tab_retag(uint64_t h, NodeId id, bool ghost) {
+  // The slot of node `id` (whose name hashes to `h`).
+  uint64_t tab_slot(uint64_t h, NodeId id) const {
     uint64_t i = h >> z_.shift_;
-    while ((z_.entry(i) & 0xFFFFFFFFu) != uint64_t(id) + 1) i = (i + 1) & z_.mask_;
-    wentry(i) = ((h >> 32) ^ uint64_t(ghost)) << 32 | uint64_t(id + 1);
+    while ((z_.entry(i).key & 0xFFFFFFFFu) != uint64_t(id) + 1) i = (i + 1) & z_.mask_;
+    return i;
+  }
+
+  void tab_retag(uint64_t h, NodeId id, bool ghost) {
+    wentry(tab_slot(h, id)).key = ((h >> 32) ^ uint64_t(ghost)) << 32 | uint64_t(id + 1);
+  }
+
+  // The node's blob moved (new records, or compaction): so does its slot's copy.
+  void tab_reblob(NodeId id, const uint8_t* blob) {
+    const Node& n = node(id);
+    wentry(tab_slot(name_hash(blob + Zone::kNameOff, n.name_len), id)).blob = blob;
   }
 
   // Removal with backward shift (no tombstones), linear probing.
   void tab_erase(uint64_t h, NodeId id) {
-    uint64_t i = h >> z_.shift_;
-    while ((z_.entry(i) & 0xFFFFFFFFu) != uint64_t(id) + 1) i = (i + 1) & z_.mask_;
+    uint64_t i = tab_slot(h, id);
     uint64_t j = i;
     for (;;) {
       j = (j + 1) & z_.mask_;
-      const uint64_t e = z_.entry(j);
-      if (e == 0) break;
-      const uint64_t k = home(e);
+      const detail::TabEntry e = z_.entry(j);
+      if (e.key == 0) break;
+      const uint64_t k = home(e.key);
       const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
       if (!stays) {
         wentry(i) = e;
         i = j;
       }
     }
-    wentry(i) = 0;
+    wentry(i) = {0, nullptr};
     --z_.table_used_;
   }
 
@@ -759,6 +768,7 @@ class ZoneEditor {
       n.rrset_count = uint16_t(sets.size());
       n.flags = f;
     }
+    tab_reblob(id, b);
     z_.record_count_ = z_.record_count_ + count - old_count;
     unref_targets(old.blob, old.name_len, old.rrset_count);
     dead_blob(old.blob);
@@ -872,6 +882,7 @@ class ZoneEditor {
           uint8_t* q = alloc_blob(size);
           std::memcpy(q, p, size);
           wnode(id).blob = q;
+          tab_reblob(id, q);
           copied += size;
         }
         off += size;

@@ -82,6 +82,15 @@ inline bool same_bytes(const uint8_t* a, const uint8_t* b, size_t n) {
   return true;
 }
 
+// A name-table slot: (hash high 32 bits << 32) | (node id + 1), 0 = empty,
+// with that node's blob. find() compares the name in the blob straight from
+// the slot, so the blob's cache miss and the node's (which the caller reads
+// next) overlap instead of following one another.
+struct TabEntry {
+  uint64_t key;
+  const uint8_t* blob;
+};
+
 // An RRset header inside a node blob (offsets from the blob start).
 struct SetHdr {
   uint16_t type;
@@ -191,13 +200,18 @@ class Zone {
   NodeId find(const uint8_t* lower_wire, size_t len, uint64_t hash) const {
     const uint64_t tag = hash >> 32;
     for (uint64_t i = hash >> shift_;; i = (i + 1) & mask_) {
-      const uint64_t e = entry(i);
-      if (e == 0) return kNoNode;
+      const detail::TabEntry& e = entry(i);
+      if (e.key == 0) return kNoNode;
       // Placeholders are stored with the low tag bit flipped: never a match.
-      if ((e >> 32) == tag) {
-        const NodeId id = NodeId(e) - 1;
-        const Node& n = node(id);
-        if (n.name_len == len && detail::same_bytes(n.blob + kNameOff, lower_wire, len)) return id;
+      if ((e.key >> 32) == tag) {
+        const NodeId id = NodeId(e.key) - 1;
+        __builtin_prefetch(&node(id));
+        // A wire name ends at its root label, so a blob whose first `len`
+        // name bytes equal the query's holds exactly that name; the blob's
+        // size keeps the read inside it.
+        const uint8_t* b = e.blob;
+        const uint32_t size = uint32_t(b[4]) | uint32_t(b[5]) << 8 | uint32_t(b[6]) << 16 | uint32_t(b[7]) << 24;
+        if (size >= kNameOff + len && detail::same_bytes(b + kNameOff, lower_wire, len)) return id;
       }
     }
   }
@@ -251,9 +265,9 @@ class Zone {
   static constexpr unsigned kTabShift = 12;
   static constexpr uint64_t kTabMask = (uint64_t(1) << kTabShift) - 1;
   using NodeChunk = detail::Chunk<Node>;
-  using TabChunk = detail::Chunk<uint64_t>;
+  using TabChunk = detail::Chunk<detail::TabEntry>;
 
-  uint64_t entry(uint64_t i) const { return tchunks_[i >> kTabShift]->v()[i & kTabMask]; }
+  const detail::TabEntry& entry(uint64_t i) const { return tchunks_[i >> kTabShift]->v()[i & kTabMask]; }
   static RRsetView view(const uint8_t* blob, const detail::SetHdr& s) {
     RRsetView v;
     v.type = s.type;
@@ -275,8 +289,8 @@ class Zone {
   NodeId free_head_ = kNoNode;   // unused slots, linked through next_sibling
   std::vector<NodeChunk*> nchunks_;              // flat, for reads
   std::vector<detail::Dir<NodeChunk>*> ndirs_;   // the same chunks, owned
-  // Open addressing, linear probing, home slot = top bits of the hash:
-  // (hash high 32 bits << 32) | (node id + 1); 0 = empty.
+  // Open addressing, linear probing, home slot = top bits of the hash
+  // (detail::TabEntry).
   std::vector<TabChunk*> tchunks_;
   std::vector<detail::Dir<TabChunk>*> tdirs_;
   uint64_t mask_ = 0;
