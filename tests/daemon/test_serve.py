@@ -52,6 +52,45 @@ class ServeTest(unittest.TestCase):
         if self.d.host6:
             self.assertIn(f"listening on [::1]:{self.d.port6} ", log)
 
+    def _tunables(self, pid):
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            env = f.read().split(b"\0")
+        return [e.decode() for e in env if e.startswith(b"GLIBC_TUNABLES=")]
+
+    def _thp_on(self):
+        try:
+            with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+                return "[never]" not in f.read()
+        except OSError:
+            return False
+
+    def test_runs_on_huge_pages_with_same_pid_and_name(self):
+        # ddnsd executes itself again once with glibc's THP tunable (zone
+        # loads fault in 2 MiB pages); the PID a supervisor holds and the
+        # name ps/pkill see stay the same.
+        with open(f"/proc/{self.d.pid}/comm") as f:
+            self.assertEqual(f.read().strip(), "ddnsd")
+        want = ["GLIBC_TUNABLES=glibc.malloc.hugetlb=1"] if self._thp_on() else []
+        self.assertEqual(self._tunables(self.d.pid), want)
+
+    def test_huge_pages_opt_out(self):
+        old = os.environ.get("DDNSD_HUGEPAGES")
+        os.environ["DDNSD_HUGEPAGES"] = "0"
+        try:
+            d = t.Ddnsd(zones={"example.test": self.d.zones["example.test"]}).start()
+        finally:
+            if old is None:
+                del os.environ["DDNSD_HUGEPAGES"]
+            else:
+                os.environ["DDNSD_HUGEPAGES"] = old
+        try:
+            self.assertEqual(self._tunables(d.pid), [])
+            r = t.dig(d.host4, d.port4, "www.example.test", "A")
+            self.assertEqual(r.status, "NOERROR", r.output)
+        finally:
+            self.assertEqual(d.stop(), 0)
+            d.cleanup()
+
     def test_a_rrset_everywhere(self):
         for host, port, tool, tcp in self.each():
             with self.subTest(host=host, tool=tool, tcp=tcp):
