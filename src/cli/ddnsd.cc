@@ -42,12 +42,15 @@ std::string origin_from_file(const std::string& path) {
 // glibc.malloc.hugetlb=1: madvise its heaps for THP) only as a process
 // starts, so ddnsd sets it and executes itself again, once, keeping its PID
 // and name. Skipped where the kernel has THP off, when the user set the
-// tunable either way, and with DDNSD_HUGEPAGES=0.
+// tunable either way, and with DDNSD_HUGEPAGES=0. The second start knows
+// itself by DDNSD_HUGEPAGES_EXEC, not by the tunable: glibc 2.36 rewrites
+// GLIBC_TUNABLES in place as it reads it (keeping only the first entry).
 void use_huge_pages(char** argv) {
+  if (std::getenv("DDNSD_HUGEPAGES_EXEC")) return;
   const char* opt = std::getenv("DDNSD_HUGEPAGES");
   if (opt && std::strcmp(opt, "0") == 0) return;
   const char* t = std::getenv("GLIBC_TUNABLES");
-  if (t && std::strstr(t, "glibc.malloc.hugetlb")) return;  // the user's choice, or our second start
+  if (t && std::strstr(t, "glibc.malloc.hugetlb")) return;  // the user's own choice
   std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
   std::string mode;
   if (!std::getline(thp, mode) || mode.find("[never]") != std::string::npos) return;
@@ -56,10 +59,11 @@ void use_huge_pages(char** argv) {
   if (n <= 0) return;
   exe[n] = 0;
   std::string v = t && *t ? std::string(t) + ":glibc.malloc.hugetlb=1" : "glibc.malloc.hugetlb=1";
-  if (::setenv("GLIBC_TUNABLES", v.c_str(), 1) != 0) return;
+  if (::setenv("GLIBC_TUNABLES", v.c_str(), 1) != 0 || ::setenv("DDNSD_HUGEPAGES_EXEC", "1", 1) != 0)
+    return;
   ::execv(exe, argv);
-  // Still here: run on ordinary pages. A glibc older than 2.35 ignores the
-  // tunable, and its presence keeps this from looping.
+  // Still here: run on ordinary pages (a glibc older than 2.35 ignores the
+  // tunable as well).
 }
 
 }  // namespace

@@ -447,7 +447,7 @@ class ZoneEditor {
 
   void dead_blob(const uint8_t* b) {
     if (b == nullptr || b == kFreeBlob) return;
-    z_.seg_live_[seg_index(b)] -= get32le(b + 4);
+    z_.seg_live_[seg_index(b)] -= detail::blob_size(b);
   }
 
   // A blob with the name and RRsets; targets filled from `tg` (in RRset
@@ -612,19 +612,15 @@ class ZoneEditor {
 
   uint64_t home(uint64_t e) const { return (e >> 32) >> (z_.shift_ - 32); }
 
-  // A table of `size` (a power of two >= 16) empty slots, or of the keys in
-  // `flat` when given, each with its node's blob.
-  void tab_init(size_t size, const uint64_t* flat) {
+  // A table of `size` (a power of two >= 16) empty slots.
+  void tab_reset(size_t size) {
     for (auto* d : z_.tdirs_) release(d);
     z_.tdirs_.clear();
     z_.tchunks_.clear();
     const uint32_t per = uint32_t(std::min<size_t>(size, kTabChunk));
     for (size_t i = 0; i < size; i += per) {
       auto* c = new_chunk<detail::TabEntry>(per, gen_);
-      for (uint32_t j = 0; j < per; ++j) {
-        const uint64_t k = flat ? flat[i + j] : 0;
-        c->v()[j] = {k, k ? node(NodeId(k) - 1).blob : nullptr};
-      }
+      std::fill_n(c->v(), per, detail::TabEntry{0, nullptr});
       z_.tchunks_.push_back(nullptr);
       put(z_.tchunks_, z_.tdirs_, z_.tchunks_.size() - 1, c);
     }
@@ -632,28 +628,27 @@ class ZoneEditor {
     z_.shift_ = 64 - unsigned(__builtin_ctzll(size));
   }
 
+  // Puts `e` at the first free slot from its home (the table has room).
+  void tab_place(const detail::TabEntry& e) {
+    uint64_t i = home(e.key);
+    while (z_.entry(i).key != 0) i = (i + 1) & z_.mask_;
+    wentry(i) = e;
+  }
+
   void tab_grow() {
-    const size_t old_size = z_.mask_ + 1;
-    std::vector<uint64_t> flat(old_size * 2, 0);
-    const uint64_t mask = old_size * 2 - 1;
-    const unsigned shift = z_.shift_ - 1;
-    for (uint64_t i = 0; i < old_size; ++i) {
-      const uint64_t e = z_.entry(i).key;
-      if (e == 0) continue;
-      uint64_t k = (e >> 32) >> (shift - 32);
-      while (flat[k] != 0) k = (k + 1) & mask;
-      flat[k] = e;
-    }
-    tab_init(old_size * 2, flat.data());
+    std::vector<detail::TabEntry> old;
+    old.reserve(z_.table_used_);
+    for (uint64_t i = 0; i <= z_.mask_; ++i)
+      if (z_.entry(i).key != 0) old.push_back(z_.entry(i));
+    tab_reset((z_.mask_ + 1) * 2);
+    for (const auto& e : old) tab_place(e);
   }
 
   // Placeholders (ghost) carry the low tag bit flipped, so that the
   // public find() never matches them; home slots use the top tag bits only.
   void tab_insert(uint64_t h, NodeId id, bool ghost, const uint8_t* blob) {
     if ((z_.table_used_ + 1) * 10 > (z_.mask_ + 1) * 6) tab_grow();
-    uint64_t i = h >> z_.shift_;
-    while (z_.entry(i).key != 0) i = (i + 1) & z_.mask_;
-    wentry(i) = {((h >> 32) ^ uint64_t(ghost)) << 32 | uint64_t(id + 1), blob};
+    tab_place({((h >> 32) ^ uint64_t(ghost)) << 32 | uint64_t(id + 1), blob});
     ++z_.table_used_;
   }
 
@@ -668,9 +663,11 @@ class ZoneEditor {
     wentry(tab_slot(h, id)).key = ((h >> 32) ^ uint64_t(ghost)) << 32 | uint64_t(id + 1);
   }
 
-  // The node's blob moved (new records, or compaction): so does its slot's copy.
-  void tab_reblob(NodeId id, const uint8_t* blob) {
-    const Node& n = node(id);
+  // Gives node `id` (in the table) a new blob: the node and its table slot
+  // (detail::TabEntry) always point at the same one.
+  void set_blob(NodeId id, const uint8_t* blob) {
+    Node& n = wnode(id);
+    n.blob = blob;
     wentry(tab_slot(name_hash(blob + Zone::kNameOff, n.name_len), id)).blob = blob;
   }
 
@@ -762,13 +759,12 @@ class ZoneEditor {
     size_t old_count = 0;
     const RRsetHdr* oh = hdrs_of(old.blob, old.name_len);
     for (size_t i = 0; i < old.rrset_count; ++i) old_count += oh[i].count;
+    set_blob(id, b);
     {
       Node& n = wnode(id);
-      n.blob = b;
       n.rrset_count = uint16_t(sets.size());
       n.flags = f;
     }
-    tab_reblob(id, b);
     z_.record_count_ = z_.record_count_ + count - old_count;
     unref_targets(old.blob, old.name_len, old.rrset_count);
     dead_blob(old.blob);
@@ -876,13 +872,12 @@ class ZoneEditor {
       for (size_t off = 0; off < u;) {
         const uint8_t* p = s->data() + off;
         const NodeId id = get32le(p);
-        const size_t size = get32le(p + 4);
+        const size_t size = detail::blob_size(p);
         if (size == 0) break;  // never: blobs are at least 16 bytes
         if (id < z_.node_count_ && node(id).blob == p) {
           uint8_t* q = alloc_blob(size);
           std::memcpy(q, p, size);
-          wnode(id).blob = q;
-          tab_reblob(id, q);
+          set_blob(id, q);
           copied += size;
         }
         off += size;
@@ -1180,7 +1175,9 @@ Result<std::shared_ptr<const Zone>> Zone::build_from(const wire::Name& origin, R
   ed.est_remaining_ = 0;
 
   // The final table: the same slots, now in shared chunks.
-  ed.tab_init(table.size(), table.data());
+  ed.tab_reset(table.size());
+  for (size_t i = 0; i < table.size(); ++i)
+    if (const uint64_t k = table[i]) ed.wentry(i) = {k, ed.node(NodeId(k) - 1).blob};
   z->table_used_ = nn;
   std::vector<uint64_t>().swap(table);
 

@@ -82,6 +82,13 @@ inline bool same_bytes(const uint8_t* a, const uint8_t* b, size_t n) {
   return true;
 }
 
+// A node blob starts [u32 node id][u32 size] in host order (zone.cc).
+inline uint32_t blob_size(const uint8_t* blob) {
+  uint32_t v;
+  std::memcpy(&v, blob + 4, 4);
+  return v;
+}
+
 // A name-table slot: (hash high 32 bits << 32) | (node id + 1), 0 = empty,
 // with that node's blob. find() compares the name in the blob straight from
 // the slot, so the blob's cache miss and the node's (which the caller reads
@@ -209,9 +216,9 @@ class Zone {
         // A wire name ends at its root label, so a blob whose first `len`
         // name bytes equal the query's holds exactly that name; the blob's
         // size keeps the read inside it.
-        const uint8_t* b = e.blob;
-        const uint32_t size = uint32_t(b[4]) | uint32_t(b[5]) << 8 | uint32_t(b[6]) << 16 | uint32_t(b[7]) << 24;
-        if (size >= kNameOff + len && detail::same_bytes(b + kNameOff, lower_wire, len)) return id;
+        if (detail::blob_size(e.blob) >= kNameOff + len &&
+            detail::same_bytes(e.blob + kNameOff, lower_wire, len))
+          return id;
       }
     }
   }

@@ -53,9 +53,14 @@ class ServeTest(unittest.TestCase):
             self.assertIn(f"listening on [::1]:{self.d.port6} ", log)
 
     def _tunables(self, pid):
+        """GLIBC_TUNABLES and DDNSD_HUGEPAGES_EXEC (set on the second start)
+        as the process started with them. glibc 2.36 rewrites GLIBC_TUNABLES
+        in place to its first entry as it reads it, so with a user's own
+        tunables first, ours shows only through the re-exec marker."""
         with open(f"/proc/{pid}/environ", "rb") as f:
             env = f.read().split(b"\0")
-        return [e.decode() for e in env if e.startswith(b"GLIBC_TUNABLES=")]
+        return [e.decode() for e in env
+                if e.startswith(b"GLIBC_TUNABLES=") or e.startswith(b"DDNSD_HUGEPAGES_EXEC=")]
 
     def _thp_on(self):
         try:
@@ -70,26 +75,54 @@ class ServeTest(unittest.TestCase):
         # name ps/pkill see stay the same.
         with open(f"/proc/{self.d.pid}/comm") as f:
             self.assertEqual(f.read().strip(), "ddnsd")
-        want = ["GLIBC_TUNABLES=glibc.malloc.hugetlb=1"] if self._thp_on() else []
-        self.assertEqual(self._tunables(self.d.pid), want)
+        want = (["GLIBC_TUNABLES=glibc.malloc.hugetlb=1", "DDNSD_HUGEPAGES_EXEC=1"]
+                if self._thp_on() else [])
+        self.assertEqual(sorted(self._tunables(self.d.pid)), sorted(want))
 
-    def test_huge_pages_opt_out(self):
-        old = os.environ.get("DDNSD_HUGEPAGES")
-        os.environ["DDNSD_HUGEPAGES"] = "0"
+    def _start_with_env(self, **env):
+        """A second ddnsd started with `env` added to the environment."""
+        old = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
         try:
-            d = t.Ddnsd(zones={"example.test": self.d.zones["example.test"]}).start()
+            return t.Ddnsd(zones={"example.test": self.d.zones["example.test"]}).start()
         finally:
-            if old is None:
-                del os.environ["DDNSD_HUGEPAGES"]
-            else:
-                os.environ["DDNSD_HUGEPAGES"] = old
+            for k, v in old.items():
+                if v is None:
+                    del os.environ[k]
+                else:
+                    os.environ[k] = v
+
+    def _check_env_case(self, want, **env):
+        d = self._start_with_env(**env)
         try:
-            self.assertEqual(self._tunables(d.pid), [])
+            self.assertEqual(sorted(self._tunables(d.pid)), sorted(want))
             r = t.dig(d.host4, d.port4, "www.example.test", "A")
             self.assertEqual(r.status, "NOERROR", r.output)
         finally:
             self.assertEqual(d.stop(), 0)
             d.cleanup()
+
+    def test_huge_pages_opt_out(self):
+        self._check_env_case([], DDNSD_HUGEPAGES="0")
+
+    def test_huge_pages_keep_the_users_tunables(self):
+        # Other tunables are kept and ours appended (the second start); a
+        # hugetlb setting of the user's own (here: off) is left as it was,
+        # with no second start.
+        d = self._start_with_env(GLIBC_TUNABLES="glibc.malloc.arena_max=4")
+        try:
+            env = self._tunables(d.pid)
+            tun = [e for e in env if e.startswith("GLIBC_TUNABLES=")]
+            self.assertEqual(len(tun), 1, env)
+            self.assertTrue(tun[0].startswith("GLIBC_TUNABLES=glibc.malloc.arena_max=4"), env)
+            self.assertEqual("DDNSD_HUGEPAGES_EXEC=1" in env, self._thp_on(), env)
+            r = t.dig(d.host4, d.port4, "www.example.test", "A")
+            self.assertEqual(r.status, "NOERROR", r.output)
+        finally:
+            self.assertEqual(d.stop(), 0)
+            d.cleanup()
+        self._check_env_case(["GLIBC_TUNABLES=glibc.malloc.hugetlb=0"],
+                             GLIBC_TUNABLES="glibc.malloc.hugetlb=0")
 
     def test_a_rrset_everywhere(self):
         for host, port, tool, tcp in self.each():
