@@ -256,7 +256,9 @@ async function main() {
     check((await page.textContent("#whoami")).includes(USER), "signed in with the new password");
 
     step = "account: create API token";
-    check(await page.locator("#api-tokens-empty").isVisible(), "no API tokens yet");
+    // The list loads after sign-in: wait for it (bounded) rather than race it.
+    check(await page.locator("#api-tokens-empty").waitFor({ state: "visible", timeout: 10000 })
+      .then(() => true, () => false), "no API tokens yet");
     await account.getByLabel("Label").fill("backup script");
     await account.getByRole("button", { name: "Create token" }).click();
     await page.waitForSelector("#api-token-new:not([hidden])");
