@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   std::string config_path, log_level, origin;
   std::vector<std::string> listen, zones, check, key_files, allow_update;
   std::vector<std::string> allow_transfer, notify, notify_ns, secondary, http, ddns_zones;
-  std::string data_dir, tls_cert, tls_key;
+  std::string data_dir, tls_cert, tls_key, coalesce;
   unsigned threads = 0;
   bool version = false;
   app.add_option("-c,--config", config_path, "YAML configuration file")->check(CLI::ExistingFile);
@@ -109,6 +109,8 @@ int main(int argc, char** argv) {
   app.add_option("--tls-key", tls_key, "PEM private key for --tls-cert");
   app.add_option("-t,--threads", threads, "UDP worker threads (default: one per core)")
       ->check(CLI::Range(1, 64));
+  app.add_option("--udp-coalesce", coalesce,
+                 "pause of a loaded UDP worker before its next batch: 0 (off), 100us (default), 1ms");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off");
   app.add_option("--check-zone", check,
                  "check a zone file and exit: ORIGIN FILE (or FILE with --origin)")
@@ -276,6 +278,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (threads) cfg.server.threads = threads;
+  if (!coalesce.empty()) {
+    auto r = ddns::conf::parse_coalesce(coalesce);
+    if (!r) {
+      std::cerr << "ddnsd: --udp-coalesce: " << r.error().message << "\n";
+      return 1;
+    }
+    cfg.server.udp_coalesce_us = *r;
+  }
   if (!log_level.empty()) {
     if (!ddns::conf::valid_log_level(log_level)) {
       std::cerr << "ddnsd: --log-level: must be one of trace, debug, info, warn, error, critical, off\n";

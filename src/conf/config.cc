@@ -130,6 +130,10 @@ class Walker {
         s.max_udp_size = uint16_t(number(v, key, 512, 65535));
       } else if (k == "tcp-idle-timeout") {
         s.tcp_idle_timeout_ms = duration_ms(v, key, 100, 3600 * 1000);
+      } else if (k == "udp-coalesce") {
+        auto r = parse_coalesce(v.IsScalar() ? v.Scalar() : std::string());
+        if (!r) fail(v, key, r.error().message);
+        s.udp_coalesce_us = *r;
       } else if (k == "tcp-max-clients") {
         s.tcp_max_clients = uint32_t(number(v, key, 1, 1000000));
       } else if (k == "data-dir") {
@@ -314,6 +318,20 @@ std::string norm_zone(std::string s) {
 }
 
 }  // namespace
+
+Result<uint32_t> parse_coalesce(std::string_view spec) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(spec.data(), spec.data() + spec.size(), v);
+  std::string_view unit(p, spec.data() + spec.size() - p);
+  uint64_t mult = 0;
+  if (unit == "us") mult = 1;
+  else if (unit == "ms") mult = 1000;
+  else if (unit.empty() && v == 0) mult = 1;
+  constexpr uint64_t kMax = 10'000;
+  if (spec.empty() || ec != std::errc() || mult == 0 || v > kMax || v * mult > kMax)
+    return make_error("must be 0 (off) or a duration up to 10ms (e.g. 100us, 1ms)");
+  return uint32_t(v * mult);
+}
 
 bool valid_log_level(std::string_view l) {
   return l == "trace" || l == "debug" || l == "info" || l == "warn" || l == "error" ||

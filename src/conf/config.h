@@ -71,6 +71,7 @@ struct ServerConfig {
   uint16_t max_udp_size = 1232;         // RFC 6891 §6.2.5; cap on the client's size
   uint32_t tcp_idle_timeout_ms = 10000; // RFC 7766 §6.2.3
   uint32_t tcp_max_clients = 1000;
+  uint32_t udp_coalesce_us = 100;       // pause of a loaded UDP worker; 0 = never
   std::string data_dir = ".";           // resolved against the config directory
   std::string log_level = "info";       // trace debug info warn error critical off
   // Journal kept per zone (IXFR history): older entries are folded into the
@@ -105,6 +106,9 @@ Result<void> check_prefix(std::string_view spec);
 Result<void> check_acl_entry(std::string_view spec);
 // A notify target / primary: "ADDR:PORT", "[V6]:PORT", optional "@KEYNAME".
 Result<void> check_remote(std::string_view spec);
+
+// server.udp-coalesce: "0", "100us", "2ms" -> microseconds, at most 10 ms.
+Result<uint32_t> parse_coalesce(std::string_view spec);
 
 // Log level names as accepted in server.log-level.
 bool valid_log_level(std::string_view level);

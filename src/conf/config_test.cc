@@ -18,6 +18,7 @@ TEST(Config, FullFile) {
   max-udp-size: 1400
   tcp-idle-timeout: 500ms
   tcp-max-clients: 20
+  udp-coalesce: 250us
   data-dir: var
   log-level: debug
 zones:
@@ -41,7 +42,8 @@ zones:
   ASSERT_EQ(c->zones.size(), 1u);
   EXPECT_EQ(c->zones[0].name, "example.test");
   EXPECT_EQ(c->zones[0].file, "/etc/ddns/zones/example.test.zone");
-  EXPECT_EQ(c->zones[0].where, "ddnsd.yaml:14");
+  EXPECT_EQ(c->zones[0].where, "ddnsd.yaml:15");
+  EXPECT_EQ(c->server.udp_coalesce_us, 250u);
 }
 
 TEST(Config, Defaults) {
@@ -49,6 +51,7 @@ TEST(Config, Defaults) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->server.threads, 0u);
   EXPECT_EQ(c->server.tcp_idle_timeout_ms, 10000u);
+  EXPECT_EQ(c->server.udp_coalesce_us, 100u);
   EXPECT_TRUE(c->zones.empty());
   EXPECT_EQ(c->server.data_dir, "/d");
 }
@@ -121,6 +124,10 @@ TEST(Config, Errors) {
                "ddnsd.yaml:2: server.threads: must be a number between 1 and 64");
   expect_error("server:\n  thread: 2\n", "ddnsd.yaml:2: server.thread: unknown key");
   expect_error("acl:\n  - name: k\n", "ddnsd.yaml:1: acl: unknown key");
+  for (const char* bad : {"100", "11ms", "10001us", "-1us", "fast", "\"\""})
+    expect_error((std::string("server:\n  udp-coalesce: ") + bad + "\n").c_str(),
+                 "ddnsd.yaml:2: server.udp-coalesce: must be 0 (off) or a duration up to 10ms "
+                 "(e.g. 100us, 1ms)");
   expect_error("keys:\n  - name: k\n", "ddnsd.yaml:2: keys: must be a single value");
   expect_error("zones:\n  - {name: a.test, file: a.zone, serial-policy: weekly}\n",
                "ddnsd.yaml:2: zones[0].serial-policy: must be increment, unixtime or dateserial");
@@ -142,6 +149,17 @@ TEST(Config, Errors) {
   auto syn = parse("server: [1, 2\n", "ddnsd.yaml", "/d");
   ASSERT_FALSE(syn.ok());
   EXPECT_EQ(syn.error().message.rfind("ddnsd.yaml:2: syntax error: ", 0), 0u);
+}
+
+TEST(Config, UdpCoalesce) {
+  EXPECT_EQ(*parse_coalesce("0"), 0u);
+  EXPECT_EQ(*parse_coalesce("0us"), 0u);
+  EXPECT_EQ(*parse_coalesce("100us"), 100u);
+  EXPECT_EQ(*parse_coalesce("2ms"), 2000u);
+  EXPECT_EQ(*parse_coalesce("10ms"), 10000u);
+  EXPECT_FALSE(parse_coalesce("").ok());
+  EXPECT_FALSE(parse_coalesce("1s").ok());
+  EXPECT_FALSE(parse_coalesce("5").ok());
 }
 
 TEST(Config, ListenSyntax) {

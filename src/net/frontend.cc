@@ -3,10 +3,13 @@
 // of its own; every socket is non-blocking and every loop is bounded.
 #include "net/frontend.h"
 
+#include "net/coalesce.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -151,16 +154,19 @@ struct Frontend::UdpWorker {
   size_t batch = 64, recv_size = 0, resp_cap = 0;
   size_t touched = SIZE_MAX;  // receive headers the last recvmmsg may have changed
 
+  Coalescer coalescer;
+
   // Preallocated batch state.
   std::vector<uint8_t> rbuf, wbuf;
   std::vector<sockaddr_storage> peers;
   std::vector<iovec> riov, wiov;
   std::vector<mmsghdr> rmsg, wmsg;
   std::vector<uint8_t> rctl, wctl;  // kCmsgSpace per message, aligned for cmsghdr
-  Counter received, sent, dropped;
+  Counter received, sent, dropped, pauses;
 
   void init(const FrontendOptions& o) {
     batch = o.udp_batch ? o.udp_batch : 1;
+    coalescer = Coalescer(o.udp_coalesce_us);
     recv_size = o.udp_recv_size;
     resp_cap = o.udp_response_cap < 512 ? 512 : o.udp_response_cap;
     rbuf.assign(batch * recv_size, 0);
@@ -247,8 +253,21 @@ struct Frontend::UdpWorker {
         ++done;
       }
       sent.add(done);
+      pause_if_loaded(size_t(n));
     }
     return true;
+  }
+
+  // See Coalescer (coalesce.h) for when, and why, a worker pauses.
+  void pause_if_loaded(size_t n) {
+    if (coalescer.pause_us() == 0) return;
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);  // vDSO: no system call
+    if (!coalescer.after_batch(n, uint64_t(now.tv_sec) * 1'000'000'000u + uint64_t(now.tv_nsec)))
+      return;
+    pauses.add(1);
+    timespec d{0, long(coalescer.pause_us()) * 1000};
+    ::clock_nanosleep(CLOCK_MONOTONIC, 0, &d, nullptr);  // EINTR: just go on
   }
 
   // Copies the query's destination address (IP_PKTINFO / IPV6_PKTINFO) into
@@ -276,6 +295,10 @@ struct Frontend::UdpWorker {
   }
 
   void run() {
+    // The default timer slack (50 us) would stretch every pause by up to
+    // half again; it applies to this thread only.
+    if (const unsigned long us = coalescer.pause_us())
+      ::prctl(PR_SET_TIMERSLACK, std::max(1000ul, us * 100));
     while (serve_batch()) {
     }
   }
@@ -758,6 +781,7 @@ FrontendStats Frontend::stats() const {
     s.udp_received += w->received.get();
     s.udp_sent += w->sent.get();
     s.udp_dropped += w->dropped.get();
+    s.udp_pauses += w->pauses.get();
   }
   for (auto& t : tcp_) {
     s.tcp_accepted += t->accepted.get();

@@ -96,6 +96,11 @@ struct FrontendOptions {
   size_t udp_batch = 64;                 // messages per recvmmsg/sendmmsg
   size_t udp_recv_size = 8192;           // larger datagrams are dropped
   size_t udp_response_cap = 1232;        // response buffer per UDP message
+  // Under sustained load a worker whose batch was small pauses this long
+  // before its next recvmmsg, so that batch is larger (interrupt
+  // moderation): fewer system calls and wake-ups per query, at most this
+  // much added wait. 0 = never pause. When it pauses: net/coalesce.h.
+  uint32_t udp_coalesce_us = 100;
   uint32_t tcp_idle_timeout_ms = 10000;  // RFC 7766 §6.2.3
   uint32_t tcp_max_clients = 1000;       // over this, new connections are closed at once
   size_t tcp_max_pending = 256 * 1024;   // unsent bytes before a connection stops being read
@@ -104,6 +109,7 @@ struct FrontendOptions {
 
 struct FrontendStats {
   uint64_t udp_received = 0, udp_sent = 0, udp_dropped = 0;
+  uint64_t udp_pauses = 0;  // coalescing pauses taken (udp_coalesce_us)
   uint64_t tcp_accepted = 0, tcp_refused = 0, tcp_queries = 0, tcp_timed_out = 0;
   uint64_t tcp_streams = 0;  // multi-message answers started (zone transfers)
 };

@@ -245,6 +245,72 @@ TEST(Frontend, UdpShortQueryIsDropped) {
   ::close(s);
 }
 
+// Coalescing pauses a UDP worker only while queries arrive faster than 4
+// per pause (here 4 per 5 ms = 800/s), and never loses or holds a query
+// longer than the pause.
+TEST(Frontend, UdpCoalescesOnlyUnderLoad) {
+  FrontendOptions o;
+  o.udp_coalesce_us = 5000;
+  Fixture f(o);
+  int s = connect_to(f.ep(), SOCK_DGRAM);
+  ASSERT_GE(s, 0);
+  uint8_t r[64];
+  // Light: one query every 30 ms.
+  for (int i = 0; i < 8; ++i) {
+    uint8_t q[12] = {1, uint8_t(i)};
+    ASSERT_EQ(::send(s, q, sizeof q, 0), 12);
+    ASSERT_EQ(::recv(s, r, sizeof r, 0), 17);
+    std::this_thread::sleep_for(30ms);
+  }
+  EXPECT_EQ(f.fe->stats().udp_pauses, 0u);
+
+  // Heavy: 16 queries in flight at all times, for 3000 answers.
+  constexpr int kInFlight = 16, kTotal = 3000;
+  int sent = 0, got = 0;
+  auto send_one = [&] {
+    uint8_t q[12] = {2, uint8_t(sent), uint8_t(sent >> 8)};
+    ASSERT_EQ(::send(s, q, sizeof q, 0), 12);
+    ++sent;
+  };
+  for (int i = 0; i < kInFlight; ++i) send_one();
+  auto worst = 0us;
+  auto last = std::chrono::steady_clock::now();
+  while (got < kTotal) {
+    ssize_t n = ::recv(s, r, sizeof r, 0);
+    ASSERT_EQ(n, 17) << "answer " << got << " lost";
+    auto now = std::chrono::steady_clock::now();
+    worst = std::max(worst, std::chrono::duration_cast<std::chrono::microseconds>(now - last));
+    last = now;
+    ++got;
+    if (sent < kTotal) send_one();
+  }
+  EXPECT_GT(f.fe->stats().udp_pauses, 0u);
+  // One pause (5 ms) between answers at most; generous for sanitizers.
+  EXPECT_LT(worst, 500ms);
+  ::close(s);
+}
+
+// A closed loop with one query in flight gains nothing from a pause (the
+// client waits for each answer): a worker stops pausing after three such
+// pauses per 10 ms rate window.
+TEST(Frontend, UdpCoalescingBacksOffForOneQueryInFlight) {
+  FrontendOptions o;
+  o.udp_coalesce_us = 2000;
+  Fixture f(o);
+  int s = connect_to(f.ep(), SOCK_DGRAM);
+  ASSERT_GE(s, 0);
+  uint8_t r[64];
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 4000; ++i) {
+    uint8_t q[12] = {3, uint8_t(i)};
+    ASSERT_EQ(::send(s, q, sizeof q, 0), 12);
+    ASSERT_EQ(::recv(s, r, sizeof r, 0), 17);
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  EXPECT_LE(f.fe->stats().udp_pauses, 3 * uint64_t(ms.count() / 10 + 2)) << ms.count() << " ms";
+  ::close(s);
+}
+
 TEST(Frontend, TcpPipelinedInOneWrite) {
   FrontendOptions o;
   o.tcp_threads = 2;

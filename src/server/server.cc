@@ -403,6 +403,7 @@ Result<void> Server::start() {
   fo.udp_recv_size = std::max<size_t>(8192, sc.max_udp_size);
   fo.tcp_idle_timeout_ms = sc.tcp_idle_timeout_ms;
   fo.tcp_max_clients = sc.tcp_max_clients;
+  fo.udp_coalesce_us = sc.udp_coalesce_us;
 
   std::random_device rd;
   auto* pub = published_.get();
@@ -830,8 +831,10 @@ int run(const conf::Config& cfg) {
   }
   server.stop();
   auto st = server.stats();
-  spdlog::info("stopped: udp {} received, {} sent, {} dropped; tcp {} connections, {} queries",
-               st.udp_received, st.udp_sent, st.udp_dropped, st.tcp_accepted, st.tcp_queries);
+  spdlog::info("stopped: udp {} received, {} sent, {} dropped, {} coalescing pauses; tcp {} "
+               "connections, {} queries",
+               st.udp_received, st.udp_sent, st.udp_dropped, st.udp_pauses, st.tcp_accepted,
+               st.tcp_queries);
   return 0;
 }
 

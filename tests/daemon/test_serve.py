@@ -3,9 +3,11 @@
 # over UDP and TCP, pipelined TCP, CHAOS, EDNS, and the command-line modes.
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -284,6 +286,44 @@ class CommandLineTest(unittest.TestCase):
                 r = t.dig("127.0.0.1", port, "id.server", "TXT", args=["-c", "CH"])
                 self.assertEqual(r.rdatas("TXT"), ['"ns-test"'], r.output)
             self.assertTrue(os.path.isdir(os.path.join(d, "var")))
+
+    def test_udp_coalesce_setting(self):
+        p = self.run_ddnsd("--udp-coalesce", "1s", "--zone", "a.test=/nonexistent")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("--udp-coalesce: must be 0 (off) or a duration up to 10ms", p.stderr)
+        with tempfile.TemporaryDirectory() as d:
+            zone = t.write_file(os.path.join(d, "example.test.zone"), t.example_zone(serial=3))
+            bad = (f'server:\n  listen: ["127.0.0.1:0"]\n  udp-coalesce: fast\n'
+                   f'zones:\n  - name: example.test\n    file: {zone}\n')
+            cfg = t.write_file(os.path.join(d, "bad.yaml"), bad)
+            p = self.run_ddnsd("--config", cfg)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("bad.yaml:3: server.udp-coalesce: must be 0 (off)", p.stderr)
+            # A long pause (2 ms) with 32 queries kept in flight: every query
+            # is answered, none waits much longer than the pause.
+            with t.Ddnsd(zones={"example.test": zone}, threads=1,
+                         args=["--udp-coalesce", "2ms"]) as srv:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.settimeout(2)
+                s.connect((srv.host4, srv.port4))
+                q = t.make_query("www.example.test", "A")
+                sent = got = 0
+                worst = 0.0
+                for _ in range(32):
+                    s.send(q)
+                    sent += 1
+                last = time.monotonic()
+                while got < 3000:
+                    s.recv(4096)  # socket.timeout here = a lost answer
+                    now = time.monotonic()
+                    worst = max(worst, now - last)
+                    last = now
+                    got += 1
+                    if sent < 3000:
+                        s.send(q)
+                        sent += 1
+                s.close()
+                self.assertLess(worst, 0.5)
 
     def test_shipped_config_parses(self):
         cfg = os.path.join(t.SOURCE_DIR, "etc", "ddnsd.yaml")
