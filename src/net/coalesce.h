@@ -26,10 +26,11 @@ namespace ddns::net {
 //   * the pauses of a window gathered fewer than kMinPerPause queries each
 //     (judged over kJudgeAfter of them; arrivals come in bursts): no more
 //     pauses in this window;
-//   * a window with pauses received less than 90% of the rate of the last
-//     window without: pausing is holding the clients back, so none for
-//     kHoldWindows. Every kProbeEvery-th window is left without pauses to
-//     keep that rate current.
+//   * a window with pauses received less than 75% of the rate of the last
+//     window without (pauses cut a closed loop's rate by far more, and an
+//     open load's rate wanders by less): pausing is holding the clients
+//     back, so none for kHoldWindows. Every kProbeEvery-th window is left
+//     without pauses to keep that rate current.
 class Coalescer {
  public:
   static constexpr size_t kSmallBatch = 8;
@@ -69,7 +70,7 @@ class Coalescer {
     bool pause_next = busy;
     if (window_pauses_ == 0) {
       free_rate_ = rate;
-    } else if (free_rate_ && rate * 10 < free_rate_ * 9) {
+    } else if (free_rate_ && rate * 4 < free_rate_ * 3) {
       hold_ = kHoldWindows;
     } else if (++paused_windows_ % kProbeEvery == 0) {
       pause_next = false;  // a probe: measure the rate without pauses
