@@ -66,8 +66,7 @@ class Coalescer {
     const uint64_t elapsed = now_ns - window_start_;
     const uint64_t rate = queries_ * 1'000'000'000u / elapsed;  // queries per second
     // rate * pause >= kMinPerPause
-    const bool busy = rate * pause_us_ >= kMinPerPause * 1'000'000u;
-    bool pause_next = busy;
+    bool pause_next = rate * pause_us_ >= kMinPerPause * 1'000'000u;
     if (window_pauses_ == 0) {
       free_rate_ = rate;
     } else if (free_rate_ && rate * 4 < free_rate_ * 3) {

@@ -20,8 +20,9 @@ struct Result {
   double per_batch() const { return double(queries) / double(batches); }
 };
 
-// `arrive` yields the arrival times of queries; answered(t, n) tells the
-// load that n answers left at t (closed loops send again).
+// load.take(t, max) hands over the queries that arrived by t, load.next()
+// is when the next one arrives, load.answered(t, n) says n answers left at
+// t (a closed loop sends again).
 template <typename Load>
 Result run(uint32_t pause_us, Load& load, uint64_t duration_ns) {
   Coalescer c(pause_us);
