@@ -1,12 +1,16 @@
-// udpblast: a closed-loop DNS-over-UDP load generator (sendmmsg/recvmmsg) that
-// needs less CPU per query than dnsperf, to show server headroom beyond what
-// dnsperf can drive from one core. Reports QPS, loss and latency percentiles.
+// udpblast: a DNS-over-UDP load generator (sendmmsg/recvmmsg) that needs less
+// CPU per query than dnsperf, to show server headroom beyond what dnsperf can
+// drive from one core. Reports QPS, loss and latency percentiles.
 //
-//   udpblast -s 127.0.0.1 -p 5353 -d queries.txt [-l 15] [-c 8] [-q 64] [-b 32]
+//   udpblast -s 127.0.0.1 -p 5353 -d queries.txt [-l 15] [-c 8] [-q 64] [-b 32] [-r QPS]
 //     -d  dnsperf-style query file: "name type" per line (A AAAA MX TXT NS SOA
 //         CNAME PTR SRV ANY or TYPEnnn)
 //     -c  UDP sockets (each its own source port)   -q  outstanding per socket
 //     -l  seconds                                  -b  batch for sendmmsg/recvmmsg
+//     -r  open loop: send at this fixed rate whatever the answers do (-q then
+//         only bounds what may be in flight); latency is counted from each
+//         query's scheduled time, so a stall on either side is not hidden
+//         (no coordinated omission). Without -r: closed loop, -q per socket.
 // A query unanswered after 1 s counts as lost and its slot is reused.
 // Build: g++ -O2 -std=c++20 -o udpblast udpblast.cc
 #include <arpa/inet.h>
@@ -87,6 +91,7 @@ struct Sock {
 int main(int argc, char** argv) {
   std::string server = "127.0.0.1", file;
   int port = 53, seconds = 15, nsock = 8, outstanding = 64, batch = 32;
+  double rate = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     const char* v = argv[i + 1];
@@ -97,12 +102,13 @@ int main(int argc, char** argv) {
     else if (k == "-c") nsock = std::atoi(v);
     else if (k == "-q") outstanding = std::atoi(v);
     else if (k == "-b") batch = std::atoi(v);
+    else if (k == "-r") rate = std::atof(v);
     else { std::fprintf(stderr, "unknown option %s\n", k.c_str()); return 2; }
   }
   batch = std::clamp(batch, 1, 256);
   outstanding = std::clamp(outstanding, 1, 4096);
   nsock = std::clamp(nsock, 1, 1024);
-  if (file.empty()) { std::fprintf(stderr, "usage: udpblast -s ADDR -p PORT -d FILE [-l S] [-c N] [-q N] [-b N]\n"); return 2; }
+  if (file.empty()) { std::fprintf(stderr, "usage: udpblast -s ADDR -p PORT -d FILE [-l S] [-c N] [-q N] [-b N] [-r QPS]\n"); return 2; }
 
   std::vector<std::vector<uint8_t>> queries;
   {
@@ -161,6 +167,7 @@ int main(int argc, char** argv) {
   const uint64_t timeout_ns = 1000000000ull;
   uint64_t last_sweep = t0;
   bool sending = true;
+  uint64_t scheduled = 0;  // open loop: queries due so far
   while (true) {
     uint64_t t = now_ns();
     if (t >= t_end) sending = false;
@@ -189,8 +196,12 @@ int main(int argc, char** argv) {
       // send
       if (sending) {
         int want = std::min<int>(batch, outstanding - static_cast<int>(s.inflight));
-        int k = 0;
         uint64_t ts = now_ns();
+        if (rate > 0) {
+          const auto due = static_cast<uint64_t>(static_cast<double>(ts - t0) * rate / 1e9);
+          want = static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(std::max(want, 0)), due - scheduled));
+        }
+        int k = 0;
         for (; k < want && !s.free_ids.empty(); ++k) {
           uint16_t id = s.free_ids.back();
           s.free_ids.pop_back();
@@ -203,7 +214,10 @@ int main(int argc, char** argv) {
           smsg[k].msg_hdr = {};
           smsg[k].msg_hdr.msg_iov = &siov[k];
           smsg[k].msg_hdr.msg_iovlen = 1;
-          s.slots[id].sent_ns = ts;
+          // Open loop: the clock starts when the query was due, not when
+          // this loop got round to it.
+          s.slots[id].sent_ns =
+              rate > 0 ? t0 + static_cast<uint64_t>(static_cast<double>(scheduled + k) * 1e9 / rate) : ts;
         }
         int m = k > 0 ? sendmmsg(s.fd, smsg.data(), k, 0) : 0;
         if (m < 0) m = 0;
@@ -214,6 +228,9 @@ int main(int argc, char** argv) {
         }
         s.inflight += m;
         sent += m;
+        // A query the socket would not take is skipped, not sent late: the
+        // schedule stays the schedule (it shows as sent < due).
+        if (rate > 0) scheduled += static_cast<uint64_t>(k);
       }
       total_inflight += s.inflight;
     }
