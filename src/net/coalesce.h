@@ -4,6 +4,7 @@
 // the worker passes the time, so the policy is tested with a simulated one.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -16,29 +17,40 @@ namespace ddns::net {
 // made are sent before the pause, so only queries arriving during it wait,
 // and at most the pause.
 //
-// When to pause: only while it pays.
-// - The arrival rate, measured over windows of kWindowNs, must bring at
-//   least kMinPerPause queries per pause: a light load never pauses, and a
-//   worker that sat idle sees a low rate at once.
-// - A batch of kSmallBatch or more already amortises its system calls.
-// - A closed loop (a client that sends its next query only when an answer
-//   comes back) is slowed by every pause instead. Two signs of one:
-//   * the pauses of a window gathered fewer than kMinPerPause queries each
-//     (judged over kJudgeAfter of them; arrivals come in bursts): no more
-//     pauses in this window;
-//   * a window with pauses received less than 75% of the rate of the last
-//     window without (pauses cut a closed loop's rate by far more, and an
-//     open load's rate wanders by less): pausing is holding the clients
-//     back, so none for kHoldWindows. Every kProbeEvery-th window is left
-//     without pauses to keep that rate current.
+// A pause is latency, so it is taken only where it is shown to raise the
+// rate the clients get, that is where the clients, not the server, are the
+// limit: a client busy on its own CPU (a load generator, a busy resolver)
+// spends less per answer when answers come in bursts, and sends more.
+// - An open load (clients that send at their own pace) gets nothing from a
+//   pause but the wait: its rate is the same with pauses or without.
+// - A closed loop with few queries in flight is slowed by every pause.
+// The rule, in rate windows of kWindowNs:
+// - The rate must bring at least kMinPerPause queries per pause (a light
+//   load never pauses), and a batch of kSmallBatch or more already
+//   amortises its system calls.
+// - Each epoch measures kFreeWindows windows without pauses, then windows
+//   with pauses (kTrialWindows on trial, kPausedWindows once pausing has
+//   paid), and compares the two rates. Pausing pays when the paused rate
+//   is at least 1/16 higher, in kTrialPasses trials running (one can be
+//   luck: a worker still warming up, or a stall of the VM, moves queries
+//   from one window into the next). Otherwise no pauses for a hold that
+//   doubles with each failed trial, from kHoldMin to kHoldMax windows, so a
+//   load that never gains spends under 1% of its time on trial.
+// - Within a window, pauses that gathered fewer than kMinPerPause queries
+//   each (judged over kJudgeAfter of them) stop for the rest of the window:
+//   a closed loop on trial is not held back for long.
 class Coalescer {
  public:
   static constexpr size_t kSmallBatch = 8;
   static constexpr uint64_t kMinPerPause = 4;
   static constexpr uint64_t kWindowNs = 10'000'000;
   static constexpr uint64_t kJudgeAfter = 3;
-  static constexpr unsigned kHoldWindows = 64;
-  static constexpr unsigned kProbeEvery = 16;
+  static constexpr unsigned kFreeWindows = 2;
+  static constexpr unsigned kTrialWindows = 1;
+  static constexpr unsigned kTrialPasses = 2;
+  static constexpr unsigned kPausedWindows = 14;
+  static constexpr unsigned kHoldMin = 128;   // 1.28 s
+  static constexpr unsigned kHoldMax = 8192;  // 82 s
 
   explicit Coalescer(uint32_t pause_us = 0) : pause_us_(pause_us) {}
   uint32_t pause_us() const { return pause_us_; }
@@ -55,7 +67,7 @@ class Coalescer {
     }
     queries_ += n;
     if (now_ns - window_start_ >= kWindowNs) end_window(now_ns);
-    if (!loaded_ || window_off_ || n >= kSmallBatch) return false;
+    if (!pausing_ || window_off_ || n >= kSmallBatch) return false;
     paused_ = true;
     ++window_pauses_;
     return true;
@@ -64,31 +76,66 @@ class Coalescer {
  private:
   void end_window(uint64_t now_ns) {
     const uint64_t elapsed = now_ns - window_start_;
-    const uint64_t rate = queries_ * 1'000'000'000u / elapsed;  // queries per second
-    // rate * pause >= kMinPerPause
-    bool pause_next = rate * pause_us_ >= kMinPerPause * 1'000'000u;
-    if (window_pauses_ == 0) {
-      free_rate_ = rate;
-    } else if (free_rate_ && rate * 4 < free_rate_ * 3) {
-      hold_ = kHoldWindows;
-    } else if (++paused_windows_ % kProbeEvery == 0) {
-      pause_next = false;  // a probe: measure the rate without pauses
-    }
+    // queries_ / elapsed * pause >= kMinPerPause
+    const bool loaded = queries_ * pause_us_ * 1000u >= kMinPerPause * elapsed;
     if (hold_) {
       --hold_;
-      pause_next = false;
+      restart_epoch();
+    } else if (!pausing_) {
+      if (!loaded) {
+        restart_epoch();
+        paid_ = false;  // a new load is tried afresh
+        passes_ = 0;
+      } else {
+        free_q_ += queries_;
+        free_ns_ += elapsed;
+        if (++windows_ == kFreeWindows) {
+          pausing_ = true;
+          windows_ = 0;
+        }
+      }
+    } else {
+      // A paused window counts even when its rate fell under `loaded`
+      // (that may be what pausing did to the clients), and then the epoch
+      // is judged at once: a light load is not paused for long.
+      paused_q_ += queries_;
+      paused_ns_ += elapsed;
+      if (!loaded || ++windows_ == (paid_ ? kPausedWindows : kTrialWindows)) judge();
     }
-    loaded_ = pause_next;
     window_start_ = now_ns;
     queries_ = gathered_ = window_pauses_ = 0;
     window_off_ = false;
   }
 
+  void judge() {
+    // paused rate >= free rate * 17/16 (in double: a window after a long
+    // idle spell can measure hours)
+    const bool gain =
+        double(paused_q_) * double(free_ns_) * 16 >= double(free_q_) * double(paused_ns_) * 17;
+    if (!gain) {
+      paid_ = false;
+      passes_ = 0;
+      hold_ = hold_len_;
+      hold_len_ = std::min(hold_len_ * 2, kHoldMax);
+    } else if (paid_ || ++passes_ == kTrialPasses) {
+      paid_ = true;
+      hold_len_ = kHoldMin;
+    }
+    restart_epoch();
+  }
+
+  void restart_epoch() {
+    pausing_ = false;
+    windows_ = 0;
+    free_q_ = free_ns_ = paused_q_ = paused_ns_ = 0;
+  }
+
   uint32_t pause_us_;
   uint64_t window_start_ = 0, queries_ = 0, window_pauses_ = 0, gathered_ = 0;
-  uint64_t free_rate_ = 0;  // queries per second in the last window without pauses
-  unsigned paused_windows_ = 0, hold_ = 0;
-  bool loaded_ = false, paused_ = false, window_off_ = false;
+  uint64_t free_q_ = 0, free_ns_ = 0, paused_q_ = 0, paused_ns_ = 0;  // this epoch
+  unsigned windows_ = 0;  // of this epoch's current part
+  unsigned hold_ = 0, hold_len_ = kHoldMin, passes_ = 0;
+  bool pausing_ = false, paid_ = false, paused_ = false, window_off_ = false;
 };
 
 }  // namespace ddns::net

@@ -245,9 +245,9 @@ TEST(Frontend, UdpShortQueryIsDropped) {
   ::close(s);
 }
 
-// Coalescing pauses a UDP worker only while queries arrive faster than 4
-// per pause (here 4 per 5 ms = 800/s), and never loses or holds a query
-// longer than the pause.
+// Coalescing pauses a UDP worker (here at least on trial) only while
+// queries arrive faster than 4 per pause (4 per 5 ms = 800/s), and never
+// loses or holds a query longer than the pause.
 TEST(Frontend, UdpCoalescesOnlyUnderLoad) {
   FrontendOptions o;
   o.udp_coalesce_us = 5000;
