@@ -15,6 +15,9 @@
 #                         the default 208 KB socket buffer: kernel drops, not server loss)
 #   LOADGEN [dnsperf]     or udpblast: bench/udpblast.cc (sendmmsg/recvmmsg, built on
 #                         first use into OUT_DIR), less client CPU per query, reports p99
+#   RATE []               with LOADGEN=udpblast: an open loop at this many QPS (udpblast -r),
+#                         to compare latency at a given load rather than at saturation;
+#                         OUTSTANDING then only bounds what may be in flight per socket
 #   DDNSD [build/src/cli/ddnsd]  KNOTD [knotd]  NSD [nsd]  DNSPERF [dnsperf]
 #   DATA_DIR [bench/out/data]   OUT_DIR [bench/out]   (results appended to OUT_DIR/auth-qps.log)
 #
@@ -68,6 +71,8 @@ case "$LOADGEN" in
     fi;;
   *) die "LOADGEN must be dnsperf or udpblast";;
 esac
+[ -n "${RATE:-}" ] && [ "$LOADGEN" != udpblast ] && die "RATE needs LOADGEN=udpblast"
+LOADDESC="$LOADGEN -l $DURATION -c $CLIENTS -q $OUTSTANDING${RATE:+ -r $RATE}"
 for tool in "$DNSPERF" dig taskset; do command -v "$tool" >/dev/null || die "$tool missing (scripts/install-deps.sh test)"; done
 
 # ------------------------------------------------------------ helpers -------
@@ -241,7 +246,7 @@ for t in $THREADS; do
       u0=$(udp_rcvbuf_errors); c0=$(cpu_ticks "$SERVER_PID")
       if [ "$LOADGEN" = udpblast ]; then
         "${pin[@]}" "$UDPBLAST" -s "$ADDR" -p "$port" -d "$QUERIES" -l "$DURATION" -c "$CLIENTS" \
-          -q "$OUTSTANDING" > "$w/load.out" 2>&1
+          -q "$OUTSTANDING" ${RATE:+-r "$RATE"} > "$w/load.out" 2>&1
       else
         "${pin[@]}" "$DNSPERF" -s "$ADDR" -p "$port" -d "$QUERIES" -l "$DURATION" -c "$CLIENTS" -T 1 \
           -q "$OUTSTANDING" -t 2 > "$w/load.out" 2>&1
@@ -259,7 +264,7 @@ for t in $THREADS; do
         END {printf "%s %s %s %s %s %s %s\n", q, d, l, a, sd, m, rc}' "$w/load.out")
       [ -n "${ndone:-}" ] && [ "${ndone:-0}" -gt 0 ] || { cat "$w/load.out" >&2; die "$LOADGEN reported nothing"; }
       cpu_us=$(awk -v c=$((c1 - c0)) -v hz="$HZ" -v n="$ndone" 'BEGIN{printf "%.2f", c/hz*1e6/n}')
-      line="server=$s threads=$t run=$run hosts=$HOSTS qps=$qps completed=$ndone lost=$lost loadgen=$LOADGEN lat_avg_us=$lat lat_sd_us=$sd lat_${TAIL_NAME}_us=$tail cpu_us_per_q=$cpu_us pss_mb=$((pss / 1024)) load_s=$load_s udp_rcvbuf_errors=$((u1 - u0)) rcodes=$rcodes duration=$DURATION clients=$CLIENTS outstanding=$OUTSTANDING loadavg1_before=$load1"
+      line="server=$s threads=$t run=$run hosts=$HOSTS qps=$qps completed=$ndone lost=$lost loadgen=$LOADGEN lat_avg_us=$lat lat_sd_us=$sd lat_${TAIL_NAME}_us=$tail cpu_us_per_q=$cpu_us pss_mb=$((pss / 1024)) load_s=$load_s udp_rcvbuf_errors=$((u1 - u0)) rcodes=$rcodes duration=$DURATION clients=$CLIENTS outstanding=$OUTSTANDING rate=${RATE:-max} loadavg1_before=$load1"
       echo "$line"; echo "$(date -Is) $line" >> "$LOG"
       for m in qps lat sd tail cpu_us lost load_s; do RES[$s,$t,$m]+="${!m} "; done
       RES[$s,$t,pss]+="$((pss / 1024)) "
@@ -272,11 +277,11 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a=="NA"||b=="NA"||b+0==0) print "-"; else printf "%.2f", a/b }'; }
 {
   echo
-  echo "Medians of $RUNS round(s), $HOSTS hosts, $LOADGEN -l $DURATION -c $CLIENTS -q $OUTSTANDING;"
+  echo "Medians of $RUNS round(s), $HOSTS hosts, $LOADDESC;"
   echo "ratio columns are server/ddnsd (for QPS higher is better, for CPU and memory lower);"
   echo "cpu/d-rd is the median over rounds of each round's own CPU ratio (robust to drift)."
-  printf '%-6s %-2s %9s %7s %8s %8s %9s %8s %7s %7s %6s %6s %6s %8s\n' \
-    server w qps lost avg_us "${TAIL_NAME}_us" cpu_us/q pss_MB load_s 'qps/d' 'cpu/d' 'mem/d' 'load/d' 'cpu/d-rd'
+  printf '%-6s %-2s %9s %7s %8s %8s %9s %8s %7s %7s %6s %6s %6s %8s %7s\n' \
+    server w qps lost avg_us "${TAIL_NAME}_us" cpu_us/q pss_MB load_s 'qps/d' 'cpu/d' 'mem/d' 'load/d' 'cpu/d-rd' "${TAIL_NAME}/d"
   for t in $THREADS; do
     for s in "${SERVERS[@]}"; do
       declare -A M=() D=()
@@ -289,10 +294,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a=="NA"||b=="NA"||b+0==0) print "-
       # shellcheck disable=SC2206
       mine=(${RES[$s,$t,cpu_us]:-}) base=(${RES[ddnsd,$t,cpu_us]:-}) rr=()
       for i in "${!mine[@]}"; do [ -n "${base[$i]:-}" ] && rr+=("$(ratio "${mine[$i]}" "${base[$i]}")"); done
-      printf '%-6s %-2s %9.0f %7s %8s %8s %9s %8s %7s %7s %6s %6s %6s %8s\n' "$s" "$t" "${M[qps]}" "${M[lost]}" \
+      printf '%-6s %-2s %9.0f %7s %8s %8s %9s %8s %7s %7s %6s %6s %6s %8s %7s\n' "$s" "$t" "${M[qps]}" "${M[lost]}" \
         "${M[lat]}" "${M[tail]}" "${M[cpu_us]}" "${M[pss]}" "${M[load_s]}" \
         "$(ratio "${M[qps]}" "${D[qps]}")" "$(ratio "${M[cpu_us]}" "${D[cpu_us]}")" \
-        "$(ratio "${M[pss]}" "${D[pss]}")" "$(ratio "${M[load_s]}" "${D[load_s]}")" "$(median "${rr[@]}")"
+        "$(ratio "${M[pss]}" "${D[pss]}")" "$(ratio "${M[load_s]}" "${D[load_s]}")" "$(median "${rr[@]}")" \
+        "$(ratio "${M[tail]}" "${D[tail]}")"
     done
   done
 } | tee -a "$LOG"
