@@ -13,11 +13,33 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
+#include <optional>
 #include <set>
 #include <sstream>
 
 namespace ddns::conf {
 namespace {
+
+struct DurationUnit {
+  std::string_view name;
+  uint64_t mult;
+};
+
+// "<integer>[unit]" times its unit's multiplier, if that lies in [lo, hi].
+// A bare number is multiplied by `bare`; bare == 0 admits only a bare 0.
+std::optional<uint64_t> scaled_duration(std::string_view s, std::initializer_list<DurationUnit> units,
+                                        uint64_t bare, uint64_t lo, uint64_t hi) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc()) return std::nullopt;
+  const std::string_view unit(p, size_t(s.data() + s.size() - p));
+  uint64_t mult = unit.empty() ? (bare ? bare : uint64_t(v == 0)) : 0;
+  for (const auto& u : units)
+    if (unit == u.name) mult = u.mult;
+  if (mult == 0 || v > hi || v * mult < lo || v * mult > hi) return std::nullopt;  // v <= hi: no overflow
+  return v * mult;
+}
 
 // Thrown inside this file only, turned into an Error at the boundary.
 struct ConfError {
@@ -65,19 +87,12 @@ class Walker {
   // "10", "10s", "500ms", "2m" -> milliseconds.
   uint32_t duration_ms(const YAML::Node& n, const std::string& key, uint64_t lo_ms,
                        uint64_t hi_ms) const {
-    std::string s = n.IsScalar() ? n.Scalar() : std::string();
-    uint64_t v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    std::string_view unit(p, s.data() + s.size() - p);
-    uint64_t mult = 0;
-    if (unit.empty() || unit == "s") mult = 1000;
-    else if (unit == "ms") mult = 1;
-    else if (unit == "m") mult = 60000;
-    if (s.empty() || ec != std::errc() || mult == 0 || v > hi_ms || v * mult < lo_ms ||
-        v * mult > hi_ms)
+    auto v = scaled_duration(n.IsScalar() ? n.Scalar() : std::string(),
+                             {{"ms", 1}, {"s", 1000}, {"m", 60'000}}, 1000, lo_ms, hi_ms);
+    if (!v)
       fail(n, key, "must be a duration between " + std::to_string(lo_ms) + "ms and " +
                        std::to_string(hi_ms / 1000) + "s (e.g. 10s, 500ms)");
-    return uint32_t(v * mult);
+    return uint32_t(*v);
   }
   std::string path(const YAML::Node& n, const std::string& key) const {
     std::string s = string(n, key, false);
@@ -154,19 +169,11 @@ class Walker {
 
   // "90", "90s", "15m", "12h", "7d" -> seconds (0 allowed).
   uint32_t seconds(const YAML::Node& n, const std::string& key) const {
-    std::string s = n.IsScalar() ? n.Scalar() : std::string();
-    uint64_t v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    std::string_view unit(p, s.data() + s.size() - p);
-    uint64_t mult = 0;
-    if (unit.empty() || unit == "s") mult = 1;
-    else if (unit == "m") mult = 60;
-    else if (unit == "h") mult = 3600;
-    else if (unit == "d") mult = 86400;
-    if (s.empty() || ec != std::errc() || mult == 0 || v > 100ull * 365 * 86400 ||
-        v * mult > 100ull * 365 * 86400)
-      fail(n, key, "must be a duration (e.g. 3600, 90s, 15m, 12h, 7d)");
-    return uint32_t(v * mult);
+    auto v = scaled_duration(n.IsScalar() ? n.Scalar() : std::string(),
+                             {{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86'400}}, 1, 0,
+                             100ull * 365 * 86'400);
+    if (!v) fail(n, key, "must be a duration (e.g. 3600, 90s, 15m, 12h, 7d)");
+    return uint32_t(*v);
   }
 
   void http(const YAML::Node& n, HttpConfig& h) const {
@@ -320,17 +327,9 @@ std::string norm_zone(std::string s) {
 }  // namespace
 
 Result<uint32_t> parse_coalesce(std::string_view spec) {
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(spec.data(), spec.data() + spec.size(), v);
-  std::string_view unit(p, spec.data() + spec.size() - p);
-  uint64_t mult = 0;
-  if (unit == "us") mult = 1;
-  else if (unit == "ms") mult = 1000;
-  else if (unit.empty() && v == 0) mult = 1;
-  constexpr uint64_t kMax = 10'000;
-  if (spec.empty() || ec != std::errc() || mult == 0 || v > kMax || v * mult > kMax)
-    return make_error("must be 0 (off) or a duration up to 10ms (e.g. 100us, 1ms)");
-  return uint32_t(v * mult);
+  auto v = scaled_duration(spec, {{"us", 1}, {"ms", 1000}}, 0, 0, 10'000);
+  if (!v) return make_error("must be 0 (off) or a duration up to 10ms (e.g. 100us, 1ms)");
+  return uint32_t(*v);
 }
 
 bool valid_log_level(std::string_view l) {

@@ -117,6 +117,33 @@ TEST(Config, ReplicationErrors) {
                "ddnsd.yaml:2: http.trusted-proxies: '10.0.0.0/33': prefix length must be 0-32");
 }
 
+// Durations: each key's units, a bare number's unit, and the bounds.
+TEST(Config, DurationUnits) {
+  auto idle = [](const char* v) {
+    auto c = parse(std::string("server:\n  tcp-idle-timeout: ") + v + "\n", "d.yaml", "/d");
+    return c.ok() ? int64_t(c->server.tcp_idle_timeout_ms) : -1;
+  };
+  EXPECT_EQ(idle("10"), 10'000);  // bare = seconds
+  EXPECT_EQ(idle("10s"), 10'000);
+  EXPECT_EQ(idle("250ms"), 250);
+  EXPECT_EQ(idle("2m"), 120'000);
+  EXPECT_EQ(idle("99ms"), -1);  // under 100 ms
+  EXPECT_EQ(idle("61m"), -1);   // over 1 h
+  EXPECT_EQ(idle("5h"), -1);    // not a unit of this key
+  auto age = [](const char* v) {
+    auto c = parse(std::string("server:\n  journal-max-age: ") + v + "\n", "d.yaml", "/d");
+    return c.ok() ? int64_t(c->server.journal_max_age_s) : -1;
+  };
+  EXPECT_EQ(age("0"), 0);
+  EXPECT_EQ(age("90"), 90);
+  EXPECT_EQ(age("15m"), 900);
+  EXPECT_EQ(age("12h"), 43'200);
+  EXPECT_EQ(age("7d"), 604'800);
+  EXPECT_EQ(age("500ms"), -1);
+  EXPECT_EQ(age("36501d"), -1);  // over 100 years
+  EXPECT_EQ(age("1x"), -1);
+}
+
 TEST(Config, Errors) {
   expect_error("server:\n  listen: [\"127.0.0.1:53\"]\n  threads: 0\n",
                "ddnsd.yaml:3: server.threads: must be a number between 1 and 64");

@@ -245,6 +245,28 @@ TEST(Frontend, UdpShortQueryIsDropped) {
   ::close(s);
 }
 
+// Keeps `in_flight` queries outstanding on the UDP socket s until `total`
+// answers came back (a closed loop); *worst = the longest wait for one.
+void udp_closed_loop(int s, int in_flight, int total, uint8_t tag, std::chrono::microseconds* worst) {
+  uint8_t r[64];
+  int sent = 0;
+  auto send_one = [&] {
+    uint8_t q[12] = {tag, uint8_t(sent), uint8_t(sent >> 8)};
+    ASSERT_EQ(::send(s, q, sizeof q, 0), 12);
+    ++sent;
+  };
+  for (int i = 0; i < in_flight; ++i) send_one();
+  *worst = 0us;
+  auto last = std::chrono::steady_clock::now();
+  for (int got = 0; got < total; ++got) {
+    ASSERT_EQ(::recv(s, r, sizeof r, 0), 17) << "answer " << got << " lost";
+    auto now = std::chrono::steady_clock::now();
+    *worst = std::max(*worst, std::chrono::duration_cast<std::chrono::microseconds>(now - last));
+    last = now;
+    if (sent < total) send_one();
+  }
+}
+
 // Coalescing pauses a UDP worker (here at least on trial) only while
 // queries arrive faster than 4 per pause (4 per 5 ms = 800/s), and never
 // loses or holds a query longer than the pause.
@@ -265,25 +287,8 @@ TEST(Frontend, UdpCoalescesOnlyUnderLoad) {
   EXPECT_EQ(f.fe->stats().udp_pauses, 0u);
 
   // Heavy: 16 queries in flight at all times, for 3000 answers.
-  constexpr int kInFlight = 16, kTotal = 3000;
-  int sent = 0, got = 0;
-  auto send_one = [&] {
-    uint8_t q[12] = {2, uint8_t(sent), uint8_t(sent >> 8)};
-    ASSERT_EQ(::send(s, q, sizeof q, 0), 12);
-    ++sent;
-  };
-  for (int i = 0; i < kInFlight; ++i) send_one();
-  auto worst = 0us;
-  auto last = std::chrono::steady_clock::now();
-  while (got < kTotal) {
-    ssize_t n = ::recv(s, r, sizeof r, 0);
-    ASSERT_EQ(n, 17) << "answer " << got << " lost";
-    auto now = std::chrono::steady_clock::now();
-    worst = std::max(worst, std::chrono::duration_cast<std::chrono::microseconds>(now - last));
-    last = now;
-    ++got;
-    if (sent < kTotal) send_one();
-  }
+  std::chrono::microseconds worst;
+  udp_closed_loop(s, 16, 3000, 2, &worst);
   EXPECT_GT(f.fe->stats().udp_pauses, 0u);
   // One pause (5 ms) between answers at most; generous for sanitizers.
   EXPECT_LT(worst, 500ms);
@@ -299,13 +304,9 @@ TEST(Frontend, UdpCoalescingBacksOffForOneQueryInFlight) {
   Fixture f(o);
   int s = connect_to(f.ep(), SOCK_DGRAM);
   ASSERT_GE(s, 0);
-  uint8_t r[64];
   auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < 4000; ++i) {
-    uint8_t q[12] = {3, uint8_t(i)};
-    ASSERT_EQ(::send(s, q, sizeof q, 0), 12);
-    ASSERT_EQ(::recv(s, r, sizeof r, 0), 17);
-  }
+  std::chrono::microseconds worst;
+  udp_closed_loop(s, 1, 4000, 3, &worst);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   EXPECT_LE(f.fe->stats().udp_pauses, 3 * uint64_t(ms.count() / 10 + 2)) << ms.count() << " ms";
   ::close(s);
