@@ -279,9 +279,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a=="NA"||b=="NA"||b+0==0) print "-
   echo
   echo "Medians of $RUNS round(s), $HOSTS hosts, $LOADDESC;"
   echo "ratio columns are server/ddnsd (for QPS higher is better, for CPU and memory lower);"
-  echo "cpu/d-rd is the median over rounds of each round's own CPU ratio (robust to drift)."
-  printf '%-6s %-2s %9s %7s %8s %8s %9s %8s %7s %7s %6s %6s %6s %8s %7s\n' \
-    server w qps lost avg_us "${TAIL_NAME}_us" cpu_us/q pss_MB load_s 'qps/d' 'cpu/d' 'mem/d' 'load/d' 'cpu/d-rd' "${TAIL_NAME}/d"
+  echo "cpu/d-rd and qps/d-rd are medians over rounds of each round's own ratio (robust to drift)."
+  printf '%-6s %-2s %9s %7s %8s %8s %9s %8s %7s %7s %6s %6s %6s %8s %8s %7s\n' \
+    server w qps lost avg_us "${TAIL_NAME}_us" cpu_us/q pss_MB load_s 'qps/d' 'cpu/d' 'mem/d' 'load/d' 'cpu/d-rd' 'qps/d-rd' "${TAIL_NAME}/d"
   for t in $THREADS; do
     for s in "${SERVERS[@]}"; do
       declare -A M=() D=()
@@ -294,10 +294,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a=="NA"||b=="NA"||b+0==0) print "-
       # shellcheck disable=SC2206
       mine=(${RES[$s,$t,cpu_us]:-}) base=(${RES[ddnsd,$t,cpu_us]:-}) rr=()
       for i in "${!mine[@]}"; do [ -n "${base[$i]:-}" ] && rr+=("$(ratio "${mine[$i]}" "${base[$i]}")"); done
-      printf '%-6s %-2s %9.0f %7s %8s %8s %9s %8s %7s %7s %6s %6s %6s %8s %7s\n' "$s" "$t" "${M[qps]}" "${M[lost]}" \
+      # shellcheck disable=SC2206
+      mine=(${RES[$s,$t,qps]:-}) base=(${RES[ddnsd,$t,qps]:-}) qr=()
+      for i in "${!mine[@]}"; do [ -n "${base[$i]:-}" ] && qr+=("$(ratio "${mine[$i]}" "${base[$i]}")"); done
+      printf '%-6s %-2s %9.0f %7s %8s %8s %9s %8s %7s %7s %6s %6s %6s %8s %8s %7s\n' "$s" "$t" "${M[qps]}" "${M[lost]}" \
         "${M[lat]}" "${M[tail]}" "${M[cpu_us]}" "${M[pss]}" "${M[load_s]}" \
         "$(ratio "${M[qps]}" "${D[qps]}")" "$(ratio "${M[cpu_us]}" "${D[cpu_us]}")" \
-        "$(ratio "${M[pss]}" "${D[pss]}")" "$(ratio "${M[load_s]}" "${D[load_s]}")" "$(median "${rr[@]}")" \
+        "$(ratio "${M[pss]}" "${D[pss]}")" "$(ratio "${M[load_s]}" "${D[load_s]}")" "$(median "${rr[@]}")" "$(median "${qr[@]}")" \
         "$(ratio "${M[tail]}" "${D[tail]}")"
     done
   done

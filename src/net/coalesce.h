@@ -48,7 +48,7 @@ class Coalescer {
   static constexpr unsigned kFreeWindows = 2;
   static constexpr unsigned kTrialWindows = 1;
   static constexpr unsigned kTrialPasses = 2;
-  static constexpr unsigned kPausedWindows = 14;
+  static constexpr unsigned kPausedWindows = 30;
   static constexpr unsigned kHoldMin = 128;   // 1.28 s
   static constexpr unsigned kHoldMax = 8192;  // 82 s
 

@@ -140,7 +140,7 @@ TEST(Coalescer, BusyClientGetsLargerBatchesAndMoreRate) {
   EXPECT_LT(off.per_batch(), 1.5);
   EXPECT_GT(on.per_batch(), 4.0);
   EXPECT_GT(on.qps(), 1.3 * off.qps()) << off.qps() << " qps without pauses";
-  // Pausing goes on: 10 s of 10 ms windows, 14 of each 16 paused.
+  // Pausing goes on: 10 s of 10 ms windows, 30 of each 32 paused.
   EXPECT_GT(on.pauses, 10'000u);
 }
 
