@@ -286,9 +286,13 @@ TEST(Frontend, UdpCoalescesOnlyUnderLoad) {
   }
   EXPECT_EQ(f.fe->stats().udp_pauses, 0u);
 
-  // Heavy: 16 queries in flight at all times, for 3000 answers.
+  // Heavy: 4 queries in flight at all times, for 3000 answers. (Not more:
+  // a worker descheduled on a busy machine then finds them all waiting, a
+  // batch of 8 or more, and rightly does not pause.) A closed loop gains
+  // nothing from pauses, so this is the trial the worker takes before it
+  // holds off.
   std::chrono::microseconds worst;
-  udp_closed_loop(s, 16, 3000, 2, &worst);
+  udp_closed_loop(s, 4, 3000, 2, &worst);
   EXPECT_GT(f.fe->stats().udp_pauses, 0u);
   // One pause (5 ms) between answers at most; generous for sanitizers.
   EXPECT_LT(worst, 500ms);
