@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
   batch = std::clamp(batch, 1, 256);
   outstanding = std::clamp(outstanding, 1, 4096);
   nsock = std::clamp(nsock, 1, 1024);
+  if (!(rate >= 0)) { std::fprintf(stderr, "-r: a rate in queries per second, not %g\n", rate); return 2; }
   if (file.empty()) { std::fprintf(stderr, "usage: udpblast -s ADDR -p PORT -d FILE [-l S] [-c N] [-q N] [-b N] [-r QPS]\n"); return 2; }
 
   std::vector<std::vector<uint8_t>> queries;

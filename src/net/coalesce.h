@@ -84,8 +84,7 @@ class Coalescer {
     } else if (!pausing_) {
       if (!loaded) {
         restart_epoch();
-        paid_ = false;  // a new load is tried afresh
-        passes_ = 0;
+        passes_ = 0;  // a new load is tried afresh
       } else {
         free_q_ += queries_;
         free_ns_ += elapsed;
@@ -100,7 +99,7 @@ class Coalescer {
       // is judged at once: a light load is not paused for long.
       paused_q_ += queries_;
       paused_ns_ += elapsed;
-      if (!loaded || ++windows_ == (paid_ ? kPausedWindows : kTrialWindows)) judge();
+      if (!loaded || ++windows_ == (paid() ? kPausedWindows : kTrialWindows)) judge();
     }
     window_start_ = now_ns;
     queries_ = gathered_ = window_pauses_ = 0;
@@ -113,16 +112,18 @@ class Coalescer {
     const bool gain =
         double(paused_q_) * double(free_ns_) * 16 >= double(free_q_) * double(paused_ns_) * 17;
     if (!gain) {
-      paid_ = false;
       passes_ = 0;
       hold_ = hold_len_;
       hold_len_ = std::min(hold_len_ * 2, kHoldMax);
-    } else if (paid_ || ++passes_ == kTrialPasses) {
-      paid_ = true;
-      hold_len_ = kHoldMin;
+    } else {
+      passes_ = std::min(passes_ + 1, kTrialPasses);
+      if (paid()) hold_len_ = kHoldMin;
     }
     restart_epoch();
   }
+
+  // Pausing has paid in kTrialPasses trials running, and still pays.
+  bool paid() const { return passes_ == kTrialPasses; }
 
   void restart_epoch() {
     pausing_ = false;
@@ -134,8 +135,8 @@ class Coalescer {
   uint64_t window_start_ = 0, queries_ = 0, window_pauses_ = 0, gathered_ = 0;
   uint64_t free_q_ = 0, free_ns_ = 0, paused_q_ = 0, paused_ns_ = 0;  // this epoch
   unsigned windows_ = 0;  // of this epoch's current part
-  unsigned hold_ = 0, hold_len_ = kHoldMin, passes_ = 0;
-  bool pausing_ = false, paid_ = false, paused_ = false, window_off_ = false;
+  unsigned hold_ = 0, hold_len_ = kHoldMin, passes_ = 0;  // passes_: judgements passed in a row, at most kTrialPasses
+  bool pausing_ = false, paused_ = false, window_off_ = false;
 };
 
 }  // namespace ddns::net

@@ -66,10 +66,10 @@ struct OpenLoop {
   void answered(uint64_t, size_t) {}
 };
 
-struct ClosedLoop {
-  uint64_t rtt_ns;
-  std::deque<uint64_t> at;  // arrival times of queries in flight, in order
-  ClosedLoop(size_t k, uint64_t rtt) : rtt_ns(rtt), at(k, 0) {}
+// Queries in flight, by the time each reaches the worker (in order).
+struct InFlight {
+  std::deque<uint64_t> at;
+  explicit InFlight(size_t k) : at(k, 0) {}
   size_t take(uint64_t t, size_t max) {
     size_t n = 0;
     while (!at.empty() && at.front() <= t && n < max) {
@@ -79,25 +79,20 @@ struct ClosedLoop {
     return n;
   }
   uint64_t next() const { return at.front(); }
+};
+
+struct ClosedLoop : InFlight {
+  uint64_t rtt_ns;
+  ClosedLoop(size_t k, uint64_t rtt) : InFlight(k), rtt_ns(rtt) {}
   void answered(uint64_t t, size_t n) { at.insert(at.end(), n, t + rtt_ns); }
 };
 
 // A client limited by its own CPU, as dnsperf with its receiving thread:
 // each burst of answers wakes it (wake_ns), each answer read and the query
 // sent in its place cost per_ns, one after another. It keeps k in flight.
-struct BusyClient {
+struct BusyClient : InFlight {
   uint64_t wake_ns, per_ns, free_at = 0;
-  std::deque<uint64_t> at;
-  BusyClient(size_t k, uint64_t wake, uint64_t per) : wake_ns(wake), per_ns(per), at(k, 0) {}
-  size_t take(uint64_t t, size_t max) {
-    size_t n = 0;
-    while (!at.empty() && at.front() <= t && n < max) {
-      at.pop_front();
-      ++n;
-    }
-    return n;
-  }
-  uint64_t next() const { return at.front(); }
+  BusyClient(size_t k, uint64_t wake, uint64_t per) : InFlight(k), wake_ns(wake), per_ns(per) {}
   void answered(uint64_t t, size_t n) {
     uint64_t start = std::max(t, free_at) + wake_ns;
     for (size_t i = 1; i <= n; ++i) at.push_back(start + i * per_ns);
