@@ -24,6 +24,9 @@ FUZZ_BUDGET=${FUZZ_BUDGET:-480}
 CTEST_TIMEOUT=${CTEST_TIMEOUT:-300}
 STAGES=${STAGES:-build asan tsan fuzz}
 B=${BUILD:-build}
+# ccache (CMake uses it when installed): paths below ROOT hash as relative
+# paths, so a fresh clone in another folder reuses an earlier run's objects.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 
 T_START=$(date +%s)
 RESULTS=()   # "stage status seconds"

@@ -7,7 +7,7 @@ what=${1:-build}
 case "$what" in build|test) ;; *) echo "usage: $0 build|test" >&2; exit 2;; esac
 
 # Other engineers append to these two arrays (one package per word).
-build_pkgs=(build-essential cmake ninja-build pkg-config
+build_pkgs=(build-essential cmake ninja-build pkg-config ccache
   libssl-dev libsqlite3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libargon2-dev nlohmann-json3-dev libcurl4-openssl-dev)
