@@ -13,7 +13,8 @@ build_pkgs=(build-essential cmake ninja-build pkg-config ccache
   libboost-dev libargon2-dev nlohmann-json3-dev libcurl4-openssl-dev)
 test_pkgs=(clang libclang-rt-14-dev python3 bind9-dnsutils knot-dnsutils knot nsd dnsperf
   iproute2 procps time util-linux bind9-utils knot-dnssecutils bind9
-  curl ddclient inadyn chromium wrk)
+  curl ddclient inadyn chromium wrk
+  kea-dhcp4-server kea-dhcp-ddns-server isc-dhcp-client)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
@@ -66,13 +67,28 @@ apt_retry install -y -qq --no-install-recommends "${missing[@]}"
 # If a service we just installed got started anyway (a policy-rc.d of the
 # machine that allows it), stop it so port 53 and the CPU stay free; tests
 # never use port 53. Services that were there before are left alone.
-if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-  for svc in knot nsd named; do
-    pkg=$svc; [ "$svc" = named ] && pkg=bind9
-    [[ " ${missing[*]} " == *" $pkg "* ]] || continue
-    if systemctl is-active --quiet "$svc" 2>/dev/null; then
-      echo "install-deps: stopping system service $svc (tests start their own)"
-      "${SUDO[@]}" systemctl disable --now "$svc" >/dev/null 2>&1 || true
-    fi
-  done
-fi
+# The Kea packages enable their units for the next boot even when
+# policy-rc.d stops them now; a DHCP server answering on the machine's own
+# network after a reboot would be far worse than an idle DNS server, so
+# those are disabled whether or not they run (test_kea.py starts its own
+# inside network namespaces).
+have_systemd=0
+command -v systemctl >/dev/null && [ -d /run/systemd/system ] && have_systemd=1
+for svc in knot nsd named kea-dhcp4-server kea-dhcp-ddns-server; do
+  pkg=$svc; [ "$svc" = named ] && pkg=bind9
+  [[ " ${missing[*]} " == *" $pkg "* ]] || continue
+  case "$svc" in
+    kea-*)
+      echo "install-deps: disabling system service $svc (tests start their own)"
+      if [ "$have_systemd" = 1 ]; then
+        "${SUDO[@]}" systemctl disable --now "$svc" >/dev/null 2>&1 || true
+      elif command -v systemctl >/dev/null; then
+        "${SUDO[@]}" systemctl disable "$svc" >/dev/null 2>&1 || true
+      fi;;
+    *)
+      if [ "$have_systemd" = 1 ] && systemctl is-active --quiet "$svc" 2>/dev/null; then
+        echo "install-deps: stopping system service $svc (tests start their own)"
+        "${SUDO[@]}" systemctl disable --now "$svc" >/dev/null 2>&1 || true
+      fi;;
+  esac
+done
