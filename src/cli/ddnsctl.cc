@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   ddns::cli::add_account_commands(app, &data_dir, &exit_code);
   ddns::cli::add_store_commands(app, &data_dir, &exit_code);
+  ddns::cli::add_kea_commands(app, &exit_code);
 
   std::string origin, file;
   auto* check = app.add_subcommand(

@@ -13,5 +13,7 @@ namespace ddns::cli {
 void add_account_commands(CLI::App& app, const std::string* data_dir, int* exit_code);
 // export (zone from the store as a master file), journal (show the journal).
 void add_store_commands(CLI::App& app, const std::string* data_dir, int* exit_code);
+// kea-d2-config (a Kea DHCP-DDNS configuration for ddnsd's zones).
+void add_kea_commands(CLI::App& app, int* exit_code);
 
 }  // namespace ddns::cli
