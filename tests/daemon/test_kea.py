@@ -220,41 +220,52 @@ class KeaTest(unittest.TestCase):
             "ddns-qualifying-suffix": ZONE + ".",
             "subnet4": [{"id": 1, "subnet": "192.0.2.0/24",
                          "pools": [{"pool": "192.0.2.100 - 192.0.2.150"}]}],
-            "loggers": [{"name": "kea-dhcp4", "severity": "DEBUG", "debuglevel": 40,
+            "loggers": [{"name": "kea-dhcp4", "severity": "INFO",
                          "output_options": [{"output": os.path.join(d, "kea-dhcp4.log")}]}],
         }}
         t.write_file(os.path.join(d, "kea-dhcp4.conf"), json.dumps(dhcp4, indent=2))
 
+        cls.start_kea("kea-dhcp-ddns")
+        cls.start_kea("kea-dhcp4")
+        cls.clients = [Client(cls, i + 1, mac, HOST) for i, mac in enumerate(MACS)]
+
+    STARTED = {"kea-dhcp-ddns": ("kea-dhcp-ddns.out", "DHCP_DDNS_STARTED"),
+               "kea-dhcp4": ("kea-dhcp4.log", "DHCP4_STARTED")}
+
+    @classmethod
+    def start_kea(cls, name):
+        d = cls.dir
+        log, mark = cls.STARTED[name]
+        before = cls.read(log).count(mark)
         env = dict(os.environ, KEA_PIDFILE_DIR=d, KEA_LOCKFILE_DIR=d,
                    KEA_LFC_EXECUTABLE="/bin/true")
-        for name in ("kea-dhcp-ddns", "kea-dhcp4"):
-            with open(os.path.join(d, name + ".out"), "wb") as log:
-                p = subprocess.Popen([name, "-d", "-c", os.path.join(d, name + ".conf")], env=env,
-                                     stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, cwd=d)
-            cls.procs.append(p)
-        ok = t.wait_until(lambda: "DHCP4_STARTED" in cls.read("kea-dhcp4.log")
-                          and "DHCP_DDNS_STARTED" in cls.read("kea-dhcp-ddns.out"), 15, 0.1)
-        for p in cls.procs:
-            if p.poll() is not None:
-                raise RuntimeError(f"Kea exited:\n{cls.read('kea-dhcp-ddns.out')}"
-                                   f"{cls.read('kea-dhcp4.out')}{cls.read('kea-dhcp4.log')[-3000:]}")
-        if not ok:
-            raise RuntimeError("Kea did not start:\n" + cls.read("kea-dhcp-ddns.out"))
-        cls.clients = [Client(cls, i + 1, mac, HOST) for i, mac in enumerate(MACS)]
+        with open(os.path.join(d, name + ".out"), "ab") as out:
+            p = subprocess.Popen([name, "-c", os.path.join(d, name + ".conf")], env=env,
+                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 cwd=d)
+        cls.procs.append(p)
+        if not t.wait_until(lambda: cls.read(log).count(mark) > before or p.poll() is not None,
+                            15, 0.05) or p.poll() is not None:
+            raise RuntimeError(f"{name} did not start:\n{cls.read(name + '.out')[-3000:]}"
+                               f"{cls.read(log)[-3000:]}")
+        return p
+
+    @classmethod
+    def stop_proc(cls, p):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
 
     @classmethod
     def tearDownClass(cls):
         for c in getattr(cls, "clients", []):
             c.kill()
         for p in cls.procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(5)
+            cls.stop_proc(p)
         cls.procs = []
         if getattr(cls, "ddnsd", None) and cls.ddnsd.alive():
             cls.ddnsd.stop()
@@ -350,6 +361,22 @@ class KeaTest(unittest.TestCase):
             lambda: len([e for e in one.events() if e[0] == "RENEW"]) > renews, 10, 0.1),
             one.output())
         self.assertEqual(self.names(ip1), self.holds(ip1, one.mac))
+
+        # The DHCP server loses its leases (restarted without its lease
+        # file). The holder's next renewal is a new lease to it, so D2 adds
+        # the names again, finds the name in use and takes RFC 4703 §5.3.2's
+        # path: the DHCID matches, so the holder's A record is replaced.
+        dhcp4 = self.procs.pop()
+        self.stop_proc(dhcp4)
+        os.unlink(os.path.join(self.dir, "leases4.csv"))
+        added = self.d2_count("DHCP_DDNS_ADD_SUCCEEDED")
+        in_use = self.ddnsd.log().count("YXDOMAIN: name in use")
+        self.start_kea("kea-dhcp4")
+        self.assertTrue(t.wait_until(lambda: self.d2_count("DHCP_DDNS_ADD_SUCCEEDED") > added,
+                                     15, 0.1), self.logs())
+        self.assertGreater(self.ddnsd.log().count("YXDOMAIN: name in use"), in_use)
+        ip1 = one.address()
+        self.wait_names(ip1, self.holds(ip1, one.mac))
 
         # Release -> every record of the lease is gone.
         one.release()
