@@ -204,6 +204,54 @@ TEST_F(Fixture, PrerequisiteFormErrAndNotZone) {
   EXPECT_TRUE(batch.changes().empty());
 }
 
+// RFC 4703 §5.3 and §5.5 as Kea D2 sends them (seen on the wire from
+// kea-dhcp-ddns 2.2): the name belongs to the client whose DHCID
+// (RFC 4701, type 49, here in the RFC 3597 form) is at the name.
+TEST_F(Fixture, Rfc4703ConflictResolution) {
+  constexpr uint16_t DHCID = 49;
+  const std::string mine = "\\# 4 000001aa", other = "\\# 4 000001bb";
+  auto add = [&](const std::string& id, const char* ip) {
+    // §5.3.1: only if the name is not in use.
+    return run(Msg().pre(R("h", NONE, TANY, 0)).upd(R("h", IN, A, 60, ip))
+                   .upd(R("h", IN, DHCID, 60, id)));
+  };
+  auto replace = [&](const std::string& id, const char* ip) {
+    // §5.3.2: only if the DHCID at the name is the client's.
+    return run(Msg().pre(R("h", IN, DHCID, 0, id)).upd(R("h", ANY, A, 0))
+                   .upd(R("h", IN, A, 60, ip)));
+  };
+  auto remove = [&](const std::string& id, const char* ip) {
+    // §5.5: the client's address, then the DHCID once no address is left.
+    auto a = run(Msg().pre(R("h", IN, DHCID, 0, id)).upd(R("h", NONE, A, 0, ip)));
+    if (a.rcode != Rcode::NoError) return a;
+    return run(Msg().pre(R("h", IN, DHCID, 0, id)).pre(R("h", NONE, A, 0))
+                   .pre(R("h", NONE, AAAA, 0)).upd(R("h", ANY, DHCID, 0)));
+  };
+  EXPECT_RCODE(add(mine, "192.0.2.100"), Rcode::NoError);
+  EXPECT_RCODE(add(other, "192.0.2.101"), Rcode::YXDomain);
+  EXPECT_RCODE(replace(other, "192.0.2.101"), Rcode::NXRRSet);
+  EXPECT_RCODE(remove(other, "192.0.2.100"), Rcode::NXRRSet);
+  // The other client's "no address left" step fails on the holder's A
+  // first: class NONE/ANY prerequisites are decided as they come, the
+  // value-dependent ones after all of them (RFC 2136 §3.2.5).
+  EXPECT_RCODE(run(Msg().pre(R("h", IN, DHCID, 0, other)).pre(R("h", NONE, A, 0))
+                       .upd(R("h", ANY, DHCID, 0))),
+               Rcode::YXRRSet);
+  ASSERT_EQ(batch.changes().size(), 1u);
+  EXPECT_EQ(count(*next(), "h", A), 1u);
+
+  EXPECT_RCODE(replace(mine, "192.0.2.102"), Rcode::NoError);
+  auto nz = next();
+  EXPECT_EQ(count(*nz, "h", A), 1u);
+  EXPECT_EQ(count(*nz, "h", DHCID), 1u);
+  EXPECT_RCODE(remove(mine, "192.0.2.102"), Rcode::NoError);
+  nz = next();
+  EXPECT_EQ(count(*nz, "h", A), 0u);
+  EXPECT_EQ(count(*nz, "h", DHCID), 0u);
+  // Free again: the other client may take it now.
+  EXPECT_RCODE(add(other, "192.0.2.101"), Rcode::NoError);
+}
+
 // ------------------------------------------------------------ §3.4.1 prescan, §3.3
 
 TEST_F(Fixture, Prescan) {
