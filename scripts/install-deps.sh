@@ -14,7 +14,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config ccache
 test_pkgs=(clang libclang-rt-14-dev python3 bind9-dnsutils knot-dnsutils knot nsd dnsperf
   iproute2 procps time util-linux bind9-utils knot-dnssecutils bind9
   curl ddclient inadyn chromium wrk
-  kea-dhcp4-server kea-dhcp-ddns-server isc-dhcp-client)
+  kea-dhcp4-server kea-dhcp6-server kea-dhcp-ddns-server isc-dhcp-client)
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
@@ -74,7 +74,7 @@ apt_retry install -y -qq --no-install-recommends "${missing[@]}"
 # inside network namespaces).
 have_systemd=0
 command -v systemctl >/dev/null && [ -d /run/systemd/system ] && have_systemd=1
-for svc in knot nsd named kea-dhcp4-server kea-dhcp-ddns-server; do
+for svc in knot nsd named kea-dhcp4-server kea-dhcp6-server kea-dhcp-ddns-server; do
   pkg=$svc; [ "$svc" = named ] && pkg=bind9
   [[ " ${missing[*]} " == *" $pkg "* ]] || continue
   case "$svc" in

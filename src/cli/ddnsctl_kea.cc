@@ -1,6 +1,5 @@
 // ddnsctl kea-d2-config: a kea-dhcp-ddns (Kea D2) configuration that sends
 // the DHCP server's A/AAAA, PTR and DHCID updates to ddnsd, signed with a TSIG key.
-#include <arpa/inet.h>
 #include <nlohmann/json.hpp>
 
 #include <cctype>
@@ -48,17 +47,17 @@ Result<Json> endpoint_json(const std::string& spec) {
   auto ep = net::Endpoint::parse(spec);
   if (!ep) return make_error("bad address '" + spec + "': " + ep.error().message);
   if (ep->port() == 0) return make_error("bad address '" + spec + "': port 0");
-  char buf[INET6_ADDRSTRLEN] = {};
-  const void* a = ep->family() == AF_INET6
-                      ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(&ep->addr)->sin6_addr)
-                      : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(&ep->addr)->sin_addr);
-  inet_ntop(ep->family(), a, buf, sizeof buf);
-  return Json{{"ip-address", buf}, {"port", ep->port()}};
+  // "127.0.0.1:53" / "[::1]:53" -> the bare address Kea wants.
+  std::string host = ep->to_string();
+  host.erase(host.rfind(':'));
+  if (host.front() == '[') host = host.substr(1, host.size() - 2);
+  return Json{{"ip-address", host}, {"port", ep->port()}};
 }
 
 Result<tsig::Key> pick_key(const KeaOptions& o) {
   auto keys = tsig::load_keyfile(o.key_file);
   if (!keys) return keys.error();
+  if (keys->empty()) return make_error("no key in " + o.key_file);
   if (o.key_name.empty()) {
     if (keys->size() != 1) {
       return make_error(o.key_file + " holds " + std::to_string(keys->size()) +
@@ -144,7 +143,8 @@ void add_kea_commands(CLI::App& app, int* exit_code) {
   auto* c = app.add_subcommand(
       "kea-d2-config",
       "Print a kea-dhcp-ddns configuration that updates ddnsd's zones (holds the key's secret)");
-  c->add_option("--zone", o->zones, "Forward zone for the leases' names (A/AAAA, DHCID), repeatable");
+  c->add_option("--zone", o->zones,
+                "Forward zone for the leases' names (A/AAAA, DHCID), repeatable");
   c->add_option("--reverse-zone", o->reverse_zones,
                 "Reverse zone for PTR records, e.g. 2.0.192.in-addr.arpa, repeatable");
   c->add_option("--key", o->key_file, "BIND key file (ddnsctl keygen) allowed to update the zones")
