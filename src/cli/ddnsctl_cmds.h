@@ -1,7 +1,7 @@
 // ddnsctl's subcommand groups, one file each. Each add_* registers its
 // subcommands on `app`; a subcommand's callback runs the command and sets
-// *exit_code. `data_dir` is the global --data-dir option (the store lives
-// at store::SqliteStore::default_path(*data_dir)), read when a callback runs.
+// *exit_code. `data_dir` is the global --data-dir option (the store is
+// store::open_data_dir(*data_dir)), read when a callback runs.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -1,8 +1,6 @@
 // SqliteStore: zones, journal and keys in one SQLite file (WAL mode).
 #include "store/sqlite.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <chrono>
 #include <unordered_map>
@@ -12,91 +10,11 @@
 
 namespace ddns::store {
 
-// A prepared statement in use: binds by 1-based index, steps, and resets
-// itself (clearing bindings) when it goes out of scope so the cached
-// statement is ready for the next caller.
-class SqliteStore::Stmt {
+// Function bodies say Txn t(this): the shared transaction on this store's
+// connection.
+class SqliteStore::Txn : public sqlite::Txn {
  public:
-  Stmt(SqliteStore* s, sqlite3_stmt* st) : s_(s), st_(st) {}
-  ~Stmt() {
-    sqlite3_reset(st_);
-    sqlite3_clear_bindings(st_);
-  }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  Stmt& bind(int i, int64_t v) { note(sqlite3_bind_int64(st_, i, v)); return *this; }
-  Stmt& bind(int i, std::span<const uint8_t> b) {
-    // A zero-length blob must not be bound as NULL (NOT NULL columns).
-    static const uint8_t kEmpty = 0;
-    note(sqlite3_bind_blob(st_, i, b.empty() ? &kEmpty : b.data(), int(b.size()), SQLITE_STATIC));
-    return *this;
-  }
-  Stmt& bind(int i, const std::string& t) {
-    note(sqlite3_bind_text(st_, i, t.data(), int(t.size()), SQLITE_STATIC));
-    return *this;
-  }
-  // true: a row is ready; false: done.
-  Result<bool> step() {
-    if (bind_rc_ != SQLITE_OK) return s_->error("bind");
-    int rc = sqlite3_step(st_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return s_->error(sqlite3_sql(st_));
-  }
-  Result<void> run() {
-    auto r = step();
-    if (!r) return r.error();
-    return {};
-  }
-  int64_t i64(int c) const { return sqlite3_column_int64(st_, c); }
-  uint32_t u32(int c) const { return uint32_t(sqlite3_column_int64(st_, c)); }
-  std::span<const uint8_t> blob(int c) const {
-    const void* p = sqlite3_column_blob(st_, c);
-    int n = sqlite3_column_bytes(st_, c);
-    if (!p || n <= 0) return {};
-    return {static_cast<const uint8_t*>(p), size_t(n)};
-  }
-  std::string text(int c) const {
-    const unsigned char* p = sqlite3_column_text(st_, c);
-    return p ? std::string(reinterpret_cast<const char*>(p), size_t(sqlite3_column_bytes(st_, c)))
-             : std::string();
-  }
-
- private:
-  void note(int rc) {
-    if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
-  }
-  SqliteStore* s_;
-  sqlite3_stmt* st_;
-  int bind_rc_ = SQLITE_OK;
-};
-
-// A transaction that rolls back unless commit() succeeded.
-class SqliteStore::Txn {
- public:
-  explicit Txn(SqliteStore* s) : s_(s) {}
-  ~Txn() {
-    if (open_) sqlite3_exec(s_->db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  Txn(const Txn&) = delete;
-  Txn& operator=(const Txn&) = delete;
-  // Writers take the write lock up front, so a check made inside the
-  // transaction still holds at COMMIT even with other processes writing.
-  Result<void> begin(bool write) {
-    auto r = s_->exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
-    if (r) open_ = true;
-    return r;
-  }
-  Result<void> commit() {
-    auto r = s_->exec("COMMIT");
-    if (r) open_ = false;
-    return r;
-  }
-
- private:
-  SqliteStore* s_;
-  bool open_ = false;
+  explicit Txn(SqliteStore* s) : sqlite::Txn(s->db_) {}
 };
 
 namespace {
@@ -141,133 +59,38 @@ std::string SqliteStore::default_path(const std::string& data_dir) {
   return data_dir.back() == '/' ? data_dir + "ddns.db" : data_dir + "/ddns.db";
 }
 
-Error SqliteStore::error(std::string_view what) const {
-  std::string m = path_ + ": ";
-  m.append(what);
-  m += ": ";
-  m += db_ ? sqlite3_errmsg(db_) : "out of memory";
-  return make_error(std::move(m));
-}
-
-Result<void> SqliteStore::exec(const char* sql) {
-  char* msg = nullptr;
-  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &msg);
-  if (rc == SQLITE_OK) return {};
-  std::string m = path_ + ": " + sql + ": " + (msg ? msg : sqlite3_errstr(rc));
-  sqlite3_free(msg);
-  return make_error(std::move(m));
-}
-
-Result<sqlite3_stmt*> SqliteStore::prepare(const char* sql) {
-  auto it = stmts_.find(sql);
-  if (it != stmts_.end()) return it->second;
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK)
-    return error(sql);
-  stmts_.emplace(sql, st);
-  return st;
-}
-
-#define DDNS_STMT(var, sql)                  \
-  auto var##_p = prepare(sql);               \
-  if (!var##_p) return var##_p.error();      \
-  Stmt var(this, *var##_p)
-
-#define DDNS_TRY(expr)                       \
-  do {                                       \
-    if (auto r_ = (expr); !r_) return r_.error(); \
-  } while (0)
+#define DDNS_STMT(var, sql) DDNS_SQL_STMT(var, db_, sql)
+#define DDNS_TRY(expr) DDNS_SQL_TRY(expr)
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
                                                        const SqliteOptions& opt) {
   std::unique_ptr<SqliteStore> s(new SqliteStore());
   s->path_ = path;
-  int flags = opt.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  flags |= SQLITE_OPEN_NOMUTEX;  // our own mutex serializes use of the connection
-  int rc = sqlite3_open_v2(path.c_str(), &s->db_, flags, nullptr);
-  if (rc != SQLITE_OK) return s->error("open");
-  sqlite3_extended_result_codes(s->db_, 1);
-  sqlite3_busy_timeout(s->db_, opt.busy_timeout_ms);
-  // The first statements read the header: a file that is not a database
-  // fails here with "file is not a database".
-  if (!opt.read_only) DDNS_TRY(s->exec("PRAGMA journal_mode=WAL"));
-  DDNS_TRY(s->exec(opt.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF"));
-  DDNS_TRY(s->exec("PRAGMA foreign_keys=ON"));
+  sqlite::Options o;
+  o.read_only = opt.read_only;
+  o.durable = opt.durable;
+  o.busy_timeout_ms = opt.busy_timeout_ms;
   // Bound the WAL file after checkpoints (it is reused, not regrown).
-  if (!opt.read_only) DDNS_TRY(s->exec("PRAGMA journal_size_limit=67108864"));
+  o.pragmas = {"PRAGMA journal_size_limit=67108864"};
+  DDNS_TRY(s->db_.open(path, o));
+  const size_t known = sqlite_schema::kMigrations.size();
   if (opt.read_only) {
-    auto st = s->prepare("SELECT version FROM schema_version");
-    if (!st) return st.error();
-    Stmt q(s.get(), *st);
-    auto row = q.step();
-    if (!row) return row.error();
-    s->schema_version_ = *row ? int(q.i64(0)) : 0;
-    if (s->schema_version_ != int(sqlite_schema::kMigrations.size()))
+    auto v = sqlite::schema_version(s->db_);
+    if (!v) return v.error();
+    s->schema_version_ = *v;
+    if (s->schema_version_ != int(known))
       return make_error(path + ": schema version " + std::to_string(s->schema_version_) +
-                        ", this program needs " +
-                        std::to_string(sqlite_schema::kMigrations.size()) +
+                        ", this program needs " + std::to_string(known) +
                         " (open it read-write once to migrate)");
   } else {
-    DDNS_TRY(s->migrate());
+    auto v = sqlite::migrate(s->db_, sqlite_schema::kMigrations);
+    if (!v) return v.error();
+    s->schema_version_ = *v;
   }
   return s;
 }
 
-Result<void> SqliteStore::migrate() {
-  const int known = int(sqlite_schema::kMigrations.size());
-  {
-    // Up to date (the usual case): no write lock, so opening never waits
-    // behind another process's writer.
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, "SELECT version FROM schema_version", -1, &st, nullptr) == SQLITE_OK) {
-      int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-      sqlite3_finalize(st);
-      if (v == known) {
-        schema_version_ = known;
-        return {};
-      }
-    } else if (sqlite3_errcode(db_) == SQLITE_NOTADB || sqlite3_errcode(db_) == SQLITE_CORRUPT) {
-      return error("open");
-    }
-  }
-  Txn t(this);
-  DDNS_TRY(t.begin(true));
-  DDNS_TRY(exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
-  int v = 0;
-  {
-    DDNS_STMT(q, "SELECT version FROM schema_version");
-    auto row = q.step();
-    if (!row) return row.error();
-    if (*row) v = int(q.i64(0));
-  }
-  if (v > known)
-    return make_error(path_ + ": schema version " + std::to_string(v) +
-                      " is newer than this program's (" + std::to_string(known) + ")");
-  if (v < 0) return make_error(path_ + ": bad schema version " + std::to_string(v));
-  for (int i = v; i < known; ++i) {
-    char* msg = nullptr;
-    if (sqlite3_exec(db_, sqlite_schema::kMigrations[size_t(i)], nullptr, nullptr, &msg) != SQLITE_OK) {
-      std::string m = path_ + ": schema migration to version " + std::to_string(i + 1) + ": " +
-                      (msg ? msg : "failed");
-      sqlite3_free(msg);
-      return make_error(std::move(m));
-    }
-  }
-  if (v != known) {
-    DDNS_TRY(exec("DELETE FROM schema_version"));
-    DDNS_STMT(ins, "INSERT INTO schema_version(version) VALUES(?)");
-    ins.bind(1, int64_t(known));
-    DDNS_TRY(ins.run());
-  }
-  DDNS_TRY(t.commit());
-  schema_version_ = known;
-  return {};
-}
-
-SqliteStore::~SqliteStore() {
-  for (auto& [sql, st] : stmts_) sqlite3_finalize(st);
-  if (db_) sqlite3_close_v2(db_);
-}
+SqliteStore::~SqliteStore() = default;
 
 Result<void> SqliteStore::check_integrity() {
   std::lock_guard lk(mu_);
@@ -347,7 +170,7 @@ Result<void> SqliteStore::write_records(int64_t zone_id, std::span<const wire::R
     ins.bind(1, zone_id).bind(2, rr.owner.wire()).bind(3, int64_t(rr.type));
     ins.bind(4, int64_t(rr.rclass)).bind(5, int64_t(rr.ttl)).bind(6, rr.rdata);
     DDNS_TRY(ins.run());
-    sqlite3_reset(*ins_p);
+    ins.reset();
   }
   return {};
 }
@@ -406,7 +229,7 @@ Result<void> SqliteStore::put_zone_snapshot(const wire::Name& origin, uint32_t s
     DDNS_STMT(ins, "INSERT INTO zones(origin, base_serial, serial, last_seq) VALUES(?,?,?,0)");
     ins.bind(1, key_of(origin, lo)).bind(2, int64_t(serial)).bind(3, int64_t(serial));
     DDNS_TRY(ins.run());
-    id = sqlite3_last_insert_rowid(db_);
+    id = db_.last_rowid();
   } else {
     id = (*z)->id;
     DDNS_TRY(clear_zone_data(id));
@@ -606,7 +429,7 @@ Result<bool> SqliteStore::delete_key(const wire::Name& name) {
   DDNS_STMT(q, "DELETE FROM tsig_keys WHERE name=?");
   q.bind(1, key_of(name, lo));
   DDNS_TRY(q.run());
-  return sqlite3_changes(db_) > 0;
+  return db_.changes() > 0;
 }
 
 Result<std::vector<TsigKey>> SqliteStore::list_keys() {
@@ -622,6 +445,63 @@ Result<std::vector<TsigKey>> SqliteStore::list_keys() {
     auto s = q.blob(2);
     out.push_back(TsigKey{std::move(*n), q.text(1), std::vector<uint8_t>(s.begin(), s.end())});
   }
+  return out;
+}
+
+// ---- journal listing ---------------------------------------------------------
+
+Result<JournalListing> SqliteStore::list_journal(const wire::Name& origin,
+                                                 std::optional<uint32_t> from_serial) {
+  std::lock_guard lk(mu_);
+  Txn t(this);  // one read transaction: no entry skipped or repeated
+  DDNS_TRY(t.begin(false));
+  auto z = find_zone(origin);
+  if (!z) return z.error();
+  if (!*z) return make_error(origin.to_text() + ": no such zone in " + path_);
+  JournalListing out;
+  out.base_serial = (*z)->base_serial;
+  out.current_serial = (*z)->serial;
+  int64_t after_seq = 0;
+  if (from_serial) {
+    if (*from_serial == (*z)->serial) return out;
+    if (zone::serial_gt(*from_serial, (*z)->serial)) {
+      out.status = JournalStatus::Newer;
+      return out;
+    }
+    // As journal(): the newest entry starting at from_serial.
+    DDNS_STMT(q,
+              "SELECT seq FROM journal WHERE zone_id=? AND serial_from=? ORDER BY seq DESC LIMIT 1");
+    q.bind(1, (*z)->id).bind(2, int64_t(*from_serial));
+    auto row = q.step();
+    if (!row) return row.error();
+    if (!*row) {
+      out.status = JournalStatus::TooOld;
+      return out;
+    }
+    after_seq = q.i64(0) - 1;
+  }
+  DDNS_STMT(q,
+            "SELECT seq, serial_from, serial_to, created, data FROM journal "
+            "WHERE zone_id=? AND seq>? ORDER BY seq");
+  q.bind(1, (*z)->id).bind(2, after_seq);
+  for (;;) {
+    auto row = q.step();
+    if (!row) return row.error();
+    if (!*row) break;
+    JournalEntry e;
+    e.seq = uint64_t(q.i64(0));
+    e.created = q.i64(3);
+    e.changes.origin = origin;
+    e.changes.serial_from = q.u32(1);
+    e.changes.serial_to = q.u32(2);
+    if (auto r = decode_changes(q.blob(4), e.changes); !r)
+      return make_error(path_ + ": " + origin.to_text() + " journal entry " +
+                        std::to_string(e.seq) + " (serial " +
+                        std::to_string(e.changes.serial_from) + " -> " +
+                        std::to_string(e.changes.serial_to) + "): " + r.error().message);
+    out.entries.push_back(std::move(e));
+  }
+  DDNS_TRY(t.commit());
   return out;
 }
 

@@ -23,13 +23,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <string_view>
-#include <unordered_map>
 
+#include "sqlite/db.h"
 #include "store/store.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace ddns::store {
 
@@ -69,6 +65,8 @@ class SqliteStore final : public Store {
   Result<std::optional<TsigKey>> get_key(const wire::Name& name) override;
   Result<bool> delete_key(const wire::Name& name) override;
   Result<std::vector<TsigKey>> list_keys() override;
+  Result<JournalListing> list_journal(const wire::Name& origin,
+                                      std::optional<uint32_t> from_serial) override;
 
   // Runs SQLite's integrity check (slow on big files; for ddnsctl and tests).
   Result<void> check_integrity();
@@ -76,14 +74,8 @@ class SqliteStore final : public Store {
   const std::string& path() const { return path_; }
 
  private:
-  class Stmt;  // a cached prepared statement in use (resets itself)
-  class Txn;   // a transaction that rolls back unless committed
+  class Txn;   // sqlite::Txn on this store's connection
   SqliteStore() = default;
-  Result<void> migrate();
-  // The prepared statement for `sql` (a string literal), prepared once.
-  Result<sqlite3_stmt*> prepare(const char* sql);
-  Error error(std::string_view what) const;
-  Result<void> exec(const char* sql);
 
   struct ZoneRow {
     int64_t id = 0;
@@ -99,10 +91,9 @@ class SqliteStore final : public Store {
   Result<std::vector<wire::RR>> read_records(int64_t zone_id);
 
   std::mutex mu_;
-  sqlite3* db_ = nullptr;
+  sqlite::Db db_;
   std::string path_;
   int schema_version_ = 0;
-  std::unordered_map<const char*, sqlite3_stmt*> stmts_;
 };
 
 }  // namespace ddns::store

@@ -62,6 +62,22 @@ struct TsigKey {
   std::vector<uint8_t> secret;
 };
 
+// One kept journal entry as an operator lists it (ddnsctl journal).
+struct JournalEntry {
+  uint64_t seq = 0;      // position in the zone's journal; never reused
+  int64_t created = 0;   // unix seconds of its commit (0: unknown)
+  zone::ChangeSet changes;
+};
+
+// What list_journal() found: for status Ok the entries that lead from the
+// serial asked for (or from the base snapshot) to the current serial.
+struct JournalListing {
+  JournalStatus status = JournalStatus::Ok;
+  uint32_t base_serial = 0;
+  uint32_t current_serial = 0;
+  std::vector<JournalEntry> entries;  // oldest first
+};
+
 // Every operation is atomic on its own (one database transaction that rolls
 // back on any error) and validated against the database, never against a
 // cached copy: another process may have written in between, so
@@ -114,7 +130,22 @@ class Store {
   virtual Result<std::optional<TsigKey>> get_key(const wire::Name& name) = 0;
   virtual Result<bool> delete_key(const wire::Name& name) = 0;  // false: absent
   virtual Result<std::vector<TsigKey>> list_keys() = 0;
+
+  // ---- journal listing (operators) ----
+  // The kept journal entries with their commit times, read in one
+  // transaction, so a writer committing or trimming meanwhile cannot make
+  // the listing skip or repeat entries. Without `from_serial`: every kept
+  // entry after the base snapshot. With it: as journal() (RFC 1995 §2
+  // semantics), the entries that lead from that serial to the current one.
+  // An error when the zone is unknown or an entry does not decode.
+  virtual Result<JournalListing> list_journal(const wire::Name& origin,
+                                              std::optional<uint32_t> from_serial) = 0;
 };
+
+// The store of a data directory as ddnsd keeps it (the SQLite backend:
+// DATA_DIR/ddns.db), for tools. `read_only`: the file must exist with an up
+// to date schema, and is read beside a running ddnsd without blocking it.
+Result<std::unique_ptr<Store>> open_data_dir(const std::string& data_dir, bool read_only);
 
 // Applies changesets in order to a record set at `serial`, as IXFR does
 // (RFC 1995 §4): each one's serial_from must be the running serial; its
