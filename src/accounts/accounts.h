@@ -1,7 +1,7 @@
 // DynDNS2 accounts: users (Argon2id passwords), hostnames owned by users in
 // zones opened for DDNS, per-host update tokens, web sessions and update
-// history. Kept in SQLite in its own file beside the zone store (WAL), so
-// `ddnsctl` changes them while ddnsd runs. Thread-safe.
+// history, behind the Accounts interface so that backends (SQLite today, a
+// shared PostgreSQL later) are interchangeable. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -65,35 +66,42 @@ struct ApiToken {
   int64_t created = 0;
 };
 
+// Every method validates its input (bad names are errors, never crashes),
+// is atomic (one transaction that rolls back on any error) and checks
+// against the database, so changes made by another process (ddnsctl beside
+// ddnsd) hold at the next call.
 class Accounts {
  public:
-  // Opens (creating tables if needed) the accounts database at `path`.
+  // The factory: opens (creating tables if needed) the accounts database at
+  // `path` with the SQLite backend (SqliteAccounts).
   static Result<std::unique_ptr<Accounts>> open(const std::string& path, Limits limits = {});
   // DATA_DIR/accounts.sqlite
   static std::string default_path(const std::string& data_dir);
-  ~Accounts();
+  virtual ~Accounts() = default;
 
   // ---- users ----
   // Names: 1-64 chars of [a-z0-9._@-] (ASCII upper case is folded to
   // lower case by every method). Passwords: 8 to 1024 bytes.
-  Result<User> add_user(const std::string& name, const std::string& password, bool admin = false);
+  virtual Result<User> add_user(const std::string& name, const std::string& password,
+                                bool admin = false) = 0;
   // Also deletes the user's hosts (each queued for DNS removal, as delete_host).
-  Result<void> delete_user(const std::string& name);
-  Result<void> set_password(const std::string& name, const std::string& password);
-  Result<std::optional<User>> get_user(const std::string& name);
-  Result<std::vector<User>> list_users();
+  virtual Result<void> delete_user(const std::string& name) = 0;
+  virtual Result<void> set_password(const std::string& name, const std::string& password) = 0;
+  virtual Result<std::optional<User>> get_user(const std::string& name) = 0;
+  virtual Result<std::vector<User>> list_users() = 0;
   // The user when `password` is theirs (Argon2id; a recent success is
   // remembered for Limits::password_cache_s), nullopt when not.
-  Result<std::optional<User>> check_password(const std::string& name, const std::string& password);
+  virtual Result<std::optional<User>> check_password(const std::string& name,
+                                                     const std::string& password) = 0;
 
   // ---- zones opened for DDNS ----
   // Idempotent (ddnsd adds its configured DDNS zones at every start).
   // Hosts below a newly added deeper zone move into it.
-  Result<void> add_zone(const std::string& zone);
+  virtual Result<void> add_zone(const std::string& zone) = 0;
   // Fails while hosts remain in the zone (unless a parent DDNS zone can
   // take them over) and when the zone is not open for DDNS.
-  Result<void> delete_zone(const std::string& zone);
-  Result<std::vector<std::string>> list_zones();
+  virtual Result<void> delete_zone(const std::string& zone) = 0;
+  virtual Result<std::vector<std::string>> list_zones() = 0;
 
   // ---- hosts ----
   // The host must lie strictly inside a DDNS zone (the deepest one is
@@ -103,63 +111,65 @@ class Accounts {
     Host host;
     std::string token;
   };
-  Result<NewHost> add_host(const std::string& fqdn, const std::string& owner);
+  virtual Result<NewHost> add_host(const std::string& fqdn, const std::string& owner) = 0;
   // Deletes the host's row and history and, in the same transaction,
   // queues the removal of its DNS records (pending_removals): whichever
   // process deletes it, ddnsd is the one that edits the zone.
-  Result<void> delete_host(const std::string& fqdn);
-  Result<std::optional<Host>> get_host(const std::string& fqdn);
+  virtual Result<void> delete_host(const std::string& fqdn) = 0;
+  virtual Result<std::optional<Host>> get_host(const std::string& fqdn) = 0;
   // Every host (owner empty) or the hosts of one user.
-  Result<std::vector<Host>> list_hosts(const std::string& owner = "");
+  virtual Result<std::vector<Host>> list_hosts(const std::string& owner = "") = 0;
   // A new token for the host; the old one stops working at once.
-  Result<std::string> rotate_token(const std::string& fqdn);
+  virtual Result<std::string> rotate_token(const std::string& fqdn) = 0;
   // True when `token` is the host's update token (constant-time compare).
   // Hosts' token hashes and zones are cached in memory, checked against the
   // database generation (changed by rotate_token, delete_host, delete_user
   // and zone moves in any process) at every call: no table read in the
   // steady state, and a change made by ddnsctl holds for the next call.
-  Result<bool> check_token(const std::string& fqdn, const std::string& token);
+  virtual Result<bool> check_token(const std::string& fqdn, const std::string& token) = 0;
   // As check_token, from the cache only (no table read, only the
   // generation check: cheap enough for an I/O thread): nullopt when the
   // host is not cached or the generation cannot be read; the caller then
   // asks check_token.
-  std::optional<bool> check_token_cached(const std::string& fqdn, const std::string& token);
+  virtual std::optional<bool> check_token_cached(const std::string& fqdn,
+                                                 const std::string& token) = 0;
   // The DDNS zone of a host (nullopt: no such host), from the same cache.
-  Result<std::optional<std::string>> host_zone(const std::string& fqdn);
+  virtual Result<std::optional<std::string>> host_zone(const std::string& fqdn) = 0;
   // Records the addresses last set (for listings; the zone is the truth).
-  Result<void> set_addresses(const std::string& fqdn, const std::string& ipv4,
-                             const std::string& ipv6, int64_t when);
+  virtual Result<void> set_addresses(const std::string& fqdn, const std::string& ipv4,
+                                     const std::string& ipv6, int64_t when) = 0;
 
   // ---- DNS removals of deleted hosts ----
   // Oldest first. ddnsd removes each host's A/AAAA/TXT RRsets (and the TXT
   // of its _acme-challenge name) and then calls finish_removal.
-  Result<std::vector<Removal>> pending_removals();
-  Result<void> finish_removal(int64_t id);  // unknown ids are no error
+  virtual Result<std::vector<Removal>> pending_removals() = 0;
+  virtual Result<void> finish_removal(int64_t id) = 0;  // unknown ids are no error
 
   // ---- history ----
   // Appends entries in one transaction, durable (synchronous=FULL) before
   // returning; also updates Host::updated/last_ipv4/last_ipv6 for A/AAAA.
-  Result<void> record(std::span<const HistoryEntry> entries);
+  virtual Result<void> record(std::span<const HistoryEntry> entries) = 0;
   // Newest first.
-  Result<std::vector<HistoryEntry>> history(const std::string& fqdn, size_t limit = 100);
+  virtual Result<std::vector<HistoryEntry>> history(const std::string& fqdn,
+                                                    size_t limit = 100) = 0;
 
   // ---- web sessions and API tokens ----
   // An opaque random session id for a user (cookie value), valid ttl seconds.
-  Result<std::string> create_session(int64_t user_id, int64_t ttl_s = 86400);
-  Result<std::optional<User>> check_session(const std::string& session);
-  Result<void> delete_session(const std::string& session);
+  virtual Result<std::string> create_session(int64_t user_id, int64_t ttl_s = 86400) = 0;
+  virtual Result<std::optional<User>> check_session(const std::string& session) = 0;
+  virtual Result<void> delete_session(const std::string& session) = 0;
   // Ends every session of the user except `keep` (a cookie value; "" ends
   // all), as after a password change; returns how many were ended.
-  Result<size_t> end_sessions(int64_t user_id, const std::string& keep = "");
+  virtual Result<size_t> end_sessions(int64_t user_id, const std::string& keep = "") = 0;
   // A long-lived API token for scripts (Authorization: Bearer); shown once.
-  Result<std::string> create_api_token(int64_t user_id, const std::string& label);
-  Result<std::optional<User>> check_api_token(const std::string& token);
-  Result<std::vector<ApiToken>> list_api_tokens(int64_t user_id);
+  virtual Result<std::string> create_api_token(int64_t user_id, const std::string& label) = 0;
+  virtual Result<std::optional<User>> check_api_token(const std::string& token) = 0;
+  virtual Result<std::vector<ApiToken>> list_api_tokens(int64_t user_id) = 0;
   // Revokes one of the user's API tokens (error when it is not theirs).
-  Result<void> delete_api_token(int64_t user_id, int64_t token_id);
+  virtual Result<void> delete_api_token(int64_t user_id, int64_t token_id) = 0;
 
   // Tests: the clock (unix seconds) used for created/expiry/cache times.
-  void set_clock(std::function<int64_t()> now);
+  virtual void set_clock(std::function<int64_t()> now) = 0;
   // Counters since open (for metrics and tests).
   struct Stats {
     uint64_t argon2_verifies = 0;      // full password checks run
@@ -167,13 +177,12 @@ class Accounts {
     uint64_t host_cache_hits = 0;      // check_token/host_zone answered from memory
     uint64_t host_cache_misses = 0;    // ... that read the host from the database
   };
-  Stats stats() const;
-
- private:
-  struct Impl;
-  explicit Accounts(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  virtual Stats stats() const = 0;
 };
+
+// Lowercased user name when valid (1-64 of [a-z0-9._@-], ASCII upper case
+// folded), else empty.
+std::string normalize_user(std::string_view name);
 
 // Lowercases and strips one trailing dot; empty when `fqdn` is not a valid
 // host name (LDH labels, RFC 1123 §2.1, '_' allowed for _acme-challenge).
