@@ -104,7 +104,7 @@ ddns::Result<ClientConfig> build_config(const Flags& f) {
   return cfg;
 }
 
-int64_t wall_now() { return int64_t(std::time(nullptr)); }
+std::chrono::system_clock::time_point wall_now() { return std::chrono::system_clock::now(); }
 
 }  // namespace
 
@@ -247,7 +247,7 @@ int main(int argc, char** argv) {
     while (!reload) {
       RunReport rep = agent.run_once();
       if (rep.cache_error) return kExitConfig;
-      int64_t wait = std::max<int64_t>(1, rep.next_due - wall_now());
+      int64_t wait = std::max<int64_t>(1, rep.next_due - unix_floor(wall_now()));
       wait = std::min<int64_t>(wait, cur->cfg.interval_s);
       spdlog::debug("next check in {}s", wait);
       timespec ts{time_t(wait), 0};

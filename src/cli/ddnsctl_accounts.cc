@@ -1,7 +1,8 @@
 // ddnsctl user / host / token / ddns-zone commands (accounts database).
-// They open DATA_DIR/accounts.sqlite directly (WAL, busy timeout), so they
-// work while ddnsd runs on the same data directory; ddnsd sees the change
-// on its next lookup. Exit codes: 0 ok, 1 error, 2 usage.
+// They open the accounts database of DATA_DIR through the Accounts
+// interface (whose backend waits for ddnsd's writes), so they work while
+// ddnsd runs on the same data directory; ddnsd sees the change on its next
+// lookup. Exit codes: 0 ok, 1 error, 2 usage.
 #include <termios.h>
 #include <unistd.h>
 

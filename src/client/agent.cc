@@ -74,9 +74,17 @@ Result<IpAddr> Agent::detect(const AddressSource& src, Family f,
   return r;
 }
 
+int64_t unix_floor(std::chrono::system_clock::time_point t) {
+  return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+int64_t unix_ceil(std::chrono::system_clock::time_point t) {
+  return std::chrono::ceil<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
 RunReport Agent::run_once() {
   RunReport rep;
-  rep.next_due = clock_() + cfg_.interval_s;
+  rep.next_due = unix_floor(clock_()) + cfg_.interval_s;
   std::map<std::string, Result<IpAddr>> seen;  // one detection per source per run
   for (const auto& h : cfg_.hosts) run_host(h, rep, seen);
   return rep;
@@ -93,7 +101,7 @@ void Agent::save(RunReport& rep) {
 
 void Agent::run_host(const HostConfig& h, RunReport& rep, std::map<std::string, Result<IpAddr>>& seen) {
   const std::string& name = h.hostname;
-  const int64_t now = clock_();
+  const int64_t now = unix_floor(clock_());
   const std::string& hash = hashes_[h.key()];
   CacheEntry* found = cache_.find(h.key());
   if (found && found->config_hash != hash) {
@@ -175,7 +183,8 @@ void Agent::run_host(const HostConfig& h, RunReport& rep, std::map<std::string, 
 
   UpdateResult r = updater_.update(h, v4, v6);
   if (r.detail == r.code) r.detail.clear();
-  const int64_t done = clock_();
+  const auto done_at = clock_();
+  const int64_t done = unix_floor(done_at);
   switch (r.verdict) {
     case Verdict::Good:
       spdlog::info("{}: {}: server has {}{}", name, r.code, addrs,
@@ -205,7 +214,9 @@ void Agent::run_host(const HostConfig& h, RunReport& rep, std::map<std::string, 
       delay = std::max<uint64_t>(delay, uint64_t(r.min_retry_s));
       e.state = CacheEntry::State::Retry;
       e.reason = r.code;
-      e.retry_at = done + int64_t(delay);
+      // Rounded up: from a truncated `done` the backoff could end up to a
+      // second early.
+      e.retry_at = unix_ceil(done_at + std::chrono::seconds(delay));
       spdlog::warn("{}: temporary failure '{}'{}: will retry in {} (failure {})", name, r.code,
                    r.detail.empty() ? "" : " (" + r.detail + ")", human(int64_t(delay)), e.failures);
       rep.next_due = std::min(rep.next_due, e.retry_at);

@@ -6,6 +6,7 @@
 // are interfaces, and the clock a parameter, so every rule is unit-tested.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -55,9 +56,15 @@ struct RunReport {
   int exit_code() const;
 };
 
+// Unix seconds of a wall-clock time, rounded down / up.
+int64_t unix_floor(std::chrono::system_clock::time_point t);
+int64_t unix_ceil(std::chrono::system_clock::time_point t);
+
 class Agent {
  public:
-  using Clock = std::function<int64_t()>;  // unix seconds
+  // The wall clock, finer than seconds: a backoff is kept in whole seconds
+  // and rounded up from the precise time, so it never ends early.
+  using Clock = std::function<std::chrono::system_clock::time_point()>;
   // `cache` is loaded from cfg.cache_file by the caller (empty when none).
   Agent(ClientConfig cfg, Cache cache, Detector& detector, Updater& updater, Clock clock);
 

@@ -58,11 +58,14 @@ struct Fixture {
   FakeDetector det;
   FakeUpdater upd;
   int64_t now = 1'800'000'000;
+  std::chrono::milliseconds frac{0};  // below the second `now` counts
   Cache cache;
   ClientConfig cfg = config();
 
   RunReport run() {
-    Agent a(cfg, cache, det, upd, [this] { return now; });
+    Agent a(cfg, cache, det, upd, [this] {
+      return std::chrono::system_clock::time_point(std::chrono::seconds(now)) + frac;
+    });
     RunReport r = a.run_once();
     cache = a.cache();
     return r;
@@ -139,6 +142,28 @@ TEST(Agent, BacksOffOnTemporaryErrors) {
   EXPECT_EQ(f.run().exit_code(), kExitOk);  // good: state cleared
   EXPECT_EQ(f.cache.entries().begin()->second.failures, 0u);
   EXPECT_EQ(f.upd.sent.size(), 4u);
+}
+
+// Issue 23: from a clock read as 100.9 s a 60 s backoff ends at 160.9 s, so
+// the retry is due at 161, not 160.
+TEST(Agent, BackoffIsRoundedUpFromTheFractionalClock) {
+  Fixture f;
+  UpdateResult net;
+  net.verdict = Verdict::Retry;
+  net.code = "network";
+  f.upd.answers = {net, net};
+  f.frac = std::chrono::milliseconds(900);
+  EXPECT_EQ(f.run().exit_code(), kExitRetry);
+  EXPECT_EQ(f.cache.entries().begin()->second.retry_at, f.now + 61);
+  f.now += 60;  // 160 s: where the truncated clock used to retry
+  f.frac = std::chrono::milliseconds(0);
+  f.run();
+  EXPECT_EQ(f.upd.sent.size(), 1u);
+  f.now += 1;
+  f.run();
+  EXPECT_EQ(f.upd.sent.size(), 2u);
+  EXPECT_EQ(unix_floor(std::chrono::system_clock::time_point(std::chrono::milliseconds(-1))), -1);
+  EXPECT_EQ(unix_ceil(std::chrono::system_clock::time_point(std::chrono::milliseconds(1))), 1);
 }
 
 TEST(Agent, NineOneOneWaitsFiveMinutes) {
