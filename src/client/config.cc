@@ -6,9 +6,14 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
+#include <utility>
+#include <vector>
 
-#include "client/yaml.h"
+#include <yaml-cpp/yaml.h>
+
 #include "wire/name.h"
 
 namespace ddns::client {
@@ -183,23 +188,41 @@ class Reader {
  public:
   explicit Reader(std::string_view file) : file_(file) {}
 
-  Error err(const yaml::Node& n, std::string_view key, std::string_view why) const {
-    return make_error(std::string(file_) + ":" + std::to_string(n.line) + ": " + std::string(key) +
-                      ": " + std::string(why));
+  static int line(const YAML::Node& n) { return n.Mark().line + 1; }
+
+  Error err(const YAML::Node& n, std::string_view key, std::string_view why) const {
+    return make_error(std::string(file_) + ":" + std::to_string(line(n)) + ": " +
+                      std::string(key) + ": " + std::string(why));
   }
 
-  Result<std::string> str(const yaml::Node& n, std::string_view key) const {
-    if (!n.is_scalar()) return err(n, key, "expected a single value");
-    return n.scalar;
+  // The entries of a mapping in file order, keys as text. A key given twice
+  // is refused, not silently overridden.
+  using Entries = std::vector<std::pair<std::string, YAML::Node>>;
+  Result<Entries> entries(const YAML::Node& n, std::string_view where) const {
+    Entries out;
+    std::set<std::string> seen;
+    for (const auto& kv : n) {
+      if (!kv.first.IsScalar()) return err(kv.first, where, "expected a plain key");
+      std::string k = kv.first.Scalar();
+      std::string full = where.empty() ? k : std::string(where) + "." + k;
+      if (!seen.insert(k).second) return err(kv.first, full, "duplicate key");
+      out.emplace_back(std::move(k), kv.second);
+    }
+    return out;
   }
-  Result<bool> boolean(const yaml::Node& n, std::string_view key) const {
+
+  Result<std::string> str(const YAML::Node& n, std::string_view key) const {
+    if (!n.IsScalar()) return err(n, key, "expected a single value");
+    return n.Scalar();
+  }
+  Result<bool> boolean(const YAML::Node& n, std::string_view key) const {
     auto s = str(n, key);
     if (!s) return s.error();
     if (*s == "true" || *s == "yes" || *s == "on") return true;
     if (*s == "false" || *s == "no" || *s == "off") return false;
     return err(n, key, "expected true or false");
   }
-  Result<uint32_t> duration(const yaml::Node& n, std::string_view key) const {
+  Result<uint32_t> duration(const YAML::Node& n, std::string_view key) const {
     auto s = str(n, key);
     if (!s) return s.error();
     auto d = parse_duration(*s);
@@ -207,17 +230,19 @@ class Reader {
     return *d;
   }
 
-  Result<AddressSource> source(const yaml::Node& n, std::string_view key) const {
-    if (n.is_null()) return AddressSource{};
-    if (n.is_scalar()) {
-      auto s = parse_source(n.scalar);
+  Result<AddressSource> source(const YAML::Node& n, std::string_view key) const {
+    if (n.IsNull()) return AddressSource{};
+    if (n.IsScalar()) {
+      auto s = parse_source(n.Scalar());
       if (!s) return err(n, key, s.error().message);
       return s;
     }
-    if (!n.is_map()) return err(n, key, "expected a source (if:NAME, url:URL, ...) or a mapping");
+    if (!n.IsMap()) return err(n, key, "expected a source (if:NAME, url:URL, ...) or a mapping");
+    auto es = entries(n, key);
+    if (!es) return es.error();
     AddressSource s;
     int kinds = 0;
-    for (const auto& [k, v] : n.map) {
+    for (const auto& [k, v] : *es) {
       std::string full = std::string(key) + "." + k;
       auto val = str(v, full);
       if (!val) return val.error();
@@ -255,9 +280,11 @@ class Reader {
   }
 
   // Reads host keys from `n` into `h` (used for `defaults:` and each host).
-  Result<void> host_keys(const yaml::Node& n, HostConfig& h, std::string_view where) const {
-    if (!n.is_map()) return err(n, where, "expected a mapping");
-    for (const auto& [k, v] : n.map) {
+  Result<void> host_keys(const YAML::Node& n, HostConfig& h, std::string_view where) const {
+    if (!n.IsMap()) return err(n, where, "expected a mapping");
+    auto es = entries(n, where);
+    if (!es) return es.error();
+    for (const auto& [k, v] : *es) {
       std::string full = std::string(where) + "." + k;
       if (k == "ipv4" || k == "ipv6") {
         auto s = source(v, full);
@@ -305,33 +332,32 @@ class Reader {
     return {};
   }
 
+  Result<ClientConfig> document(const YAML::Node& doc) const;
+
  private:
   std::string_view file_;
 };
 
-}  // namespace
-
-Result<ClientConfig> parse_config(std::string_view text, std::string_view file) {
-  auto doc = yaml::parse(text, file);
-  if (!doc) return doc.error();
+Result<ClientConfig> Reader::document(const YAML::Node& doc) const {
   ClientConfig cfg;
-  cfg.file = std::string(file);
-  Reader r(file);
-  if (doc->is_null()) return make_error(std::string(file) + ": empty configuration");
-  if (!doc->is_map()) return r.err(*doc, "(top)", "expected a mapping of settings");
+  cfg.file = std::string(file_);
+  if (doc.IsNull()) return make_error(std::string(file_) + ": empty configuration");
+  if (!doc.IsMap()) return err(doc, "(top)", "expected a mapping of settings");
+  auto es = entries(doc, "");
+  if (!es) return es.error();
   HostConfig defaults;
-  const yaml::Node* hosts = nullptr;
-  for (const auto& [k, v] : doc->map) {
+  std::optional<YAML::Node> hosts;
+  for (const auto& [k, v] : *es) {
     if (k == "hosts") {
-      hosts = &v;
+      hosts = v;
       continue;
     }
     if (k == "defaults") {
-      auto d = r.host_keys(v, defaults, k);
+      auto d = host_keys(v, defaults, k);
       if (!d) return d.error();
       continue;
     }
-    auto s = r.str(v, k);
+    auto s = str(v, k);
     if (!s) return s.error();
     if (k == "cache") {
       cfg.cache_file = *s;
@@ -341,37 +367,51 @@ Result<ClientConfig> parse_config(std::string_view text, std::string_view file) 
       cfg.ca_file = *s;
     } else if (k == "interval" || k == "force-interval" || k == "timeout" || k == "retry-min" ||
                k == "retry-max") {
-      auto d = r.duration(v, k);
+      auto d = duration(v, k);
       if (!d) return d.error();
-      if (*d == 0 && k != "force-interval") return r.err(v, k, "must be more than 0");
+      if (*d == 0 && k != "force-interval") return err(v, k, "must be more than 0");
       if (k == "interval") cfg.interval_s = *d;
       else if (k == "force-interval") cfg.force_interval_s = *d;
       else if (k == "timeout") cfg.timeout_s = *d;
       else if (k == "retry-min") cfg.retry_min_s = *d;
       else cfg.retry_max_s = *d;
     } else {
-      return r.err(v, k, "unknown key (cache, interval, force-interval, timeout, retry-min, "
-                         "retry-max, user-agent, ca-file, defaults, hosts)");
+      return err(v, k, "unknown key (cache, interval, force-interval, timeout, retry-min, "
+                       "retry-max, user-agent, ca-file, defaults, hosts)");
     }
   }
   if (cfg.retry_max_s < cfg.retry_min_s) cfg.retry_max_s = cfg.retry_min_s;
-  if (!hosts || !hosts->is_seq() || hosts->seq.empty())
-    return r.err(hosts ? *hosts : *doc, "hosts", "expected a list of at least one host");
-  for (size_t i = 0; i < hosts->seq.size(); ++i) {
-    const yaml::Node& hn = hosts->seq[i];
-    std::string where = "hosts[" + std::to_string(i) + "]";
+  if (!hosts || !hosts->IsSequence() || hosts->size() == 0)
+    return err(hosts ? *hosts : doc, "hosts", "expected a list of at least one host");
+  size_t i = 0;
+  for (const YAML::Node& hn : *hosts) {
+    std::string where = "hosts[" + std::to_string(i++) + "]";
     HostConfig h = defaults;
-    h.line = hn.line;
-    auto rk = r.host_keys(hn, h, where);
+    h.line = line(hn);
+    auto rk = host_keys(hn, h, where);
     if (!rk) return rk.error();
     auto fin = finish_host(h);
-    if (!fin) return r.err(hn, where, fin.error().message);
+    if (!fin) return err(hn, where, fin.error().message);
     for (const auto& other : cfg.hosts)
       if (other.key() == h.key())
-        return r.err(hn, where, "duplicate of the host at line " + std::to_string(other.line));
+        return err(hn, where, "duplicate of the host at line " + std::to_string(other.line));
     cfg.hosts.push_back(std::move(h));
   }
   return cfg;
+}
+
+}  // namespace
+
+Result<ClientConfig> parse_config(std::string_view text, std::string_view file) {
+  // yaml-cpp reports syntax errors (and nesting deeper than its guard
+  // allows) as exceptions; they end here, named by file and line.
+  try {
+    return Reader(file).document(YAML::Load(std::string(text)));
+  } catch (const YAML::Exception& e) {
+    std::string where(file);
+    if (e.mark.line >= 0) where += ":" + std::to_string(e.mark.line + 1);
+    return make_error(where + ": syntax error: " + e.msg);
+  }
 }
 
 Result<ClientConfig> load_config(const std::string& path) {

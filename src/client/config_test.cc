@@ -1,82 +1,14 @@
-// Tests for the YAML subset reader and the client config built on it.
-#include "client/yaml.h"
+// Tests for the client config read from YAML (yaml-cpp) or built by hand.
+#include "client/config.h"
 
 #include <gtest/gtest.h>
 
-#include "client/config.h"
+#include <fstream>
+#include <sstream>
+#include <string>
 
 namespace ddns::client {
 namespace {
-
-TEST(Yaml, MappingsSequencesScalars) {
-  auto r = yaml::parse(
-      "# top comment\n"
-      "cache: /var/lib/x  # trailing comment\n"
-      "hosts:\n"
-      "  - hostname: a.example.test\n"
-      "    server: \"http://127.0.0.1:8080\"\n"
-      "    ipv4:\n"
-      "      url: http://192.0.2.1/checkip#frag\n"
-      "      pattern: 'Address: {ip}'\n"
-      "  - b\n"
-      "list:\n"
-      "- x\n"
-      "- [1, \"two, 2\", 'it''s']\n"
-      "empty: {}\n"
-      "nothing:\n");
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  const auto& n = *r;
-  ASSERT_TRUE(n.is_map());
-  EXPECT_EQ(n.find("cache")->scalar, "/var/lib/x");
-  const auto* hosts = n.find("hosts");
-  ASSERT_TRUE(hosts && hosts->is_seq());
-  ASSERT_EQ(hosts->seq.size(), 2u);
-  EXPECT_EQ(hosts->seq[0].find("hostname")->scalar, "a.example.test");
-  EXPECT_EQ(hosts->seq[0].find("server")->scalar, "http://127.0.0.1:8080");
-  EXPECT_EQ(hosts->seq[0].find("ipv4")->find("url")->scalar, "http://192.0.2.1/checkip#frag");
-  EXPECT_EQ(hosts->seq[0].find("ipv4")->find("pattern")->scalar, "Address: {ip}");
-  EXPECT_EQ(hosts->seq[0].find("ipv4")->line, 7);
-  EXPECT_EQ(hosts->seq[1].scalar, "b");
-  const auto* list = n.find("list");
-  ASSERT_TRUE(list && list->is_seq());
-  ASSERT_EQ(list->seq.size(), 2u);
-  ASSERT_TRUE(list->seq[1].is_seq());
-  EXPECT_EQ(list->seq[1].seq[1].scalar, "two, 2");
-  EXPECT_EQ(list->seq[1].seq[2].scalar, "it's");
-  EXPECT_TRUE(n.find("empty")->is_map());
-  EXPECT_TRUE(n.find("nothing")->is_null());
-}
-
-TEST(Yaml, ErrorsNameTheLine) {
-  struct Case {
-    const char* text;
-    const char* want;
-  } cases[] = {
-      {"a: 1\na: 2\n", "f.yaml:2: duplicate key 'a'"},
-      {"a:\n  b: 1\n   c: 2\n", "f.yaml:3: unexpected indentation"},
-      {"a: \"open\n", "f.yaml:1: unterminated quoted string"},
-      {"a: &x 1\n", "f.yaml:1: anchors"},
-      {"a: |\n  text\n", "f.yaml:1: block scalars"},
-      {"a:\n\tb: 1\n", "f.yaml:2: tab in indentation"},
-      {"just text\n", "f.yaml:1: expected 'key: value'"},
-      {"a: [1, 2\n", "f.yaml:1: unterminated '['"},
-      {"a: {b: 1}\n", "f.yaml:1: flow mappings"},
-  };
-  for (const auto& c : cases) {
-    auto r = yaml::parse(c.text, "f.yaml");
-    ASSERT_FALSE(r.ok()) << c.text;
-    EXPECT_NE(r.error().message.find(c.want), std::string::npos) << r.error().message;
-  }
-}
-
-TEST(Yaml, DeepNestingIsRefused) {
-  std::string text;
-  for (int i = 0; i < 200; ++i) text += std::string(size_t(i) * 2, ' ') + "k:\n";
-  text += std::string(400, ' ') + "k: v\n";
-  auto r = yaml::parse(text);
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("too deep"), std::string::npos);
-}
 
 TEST(Config, FullFile) {
   auto c = parse_config(
@@ -161,6 +93,71 @@ TEST(Config, ErrorsNameFileLineKey) {
     ASSERT_FALSE(r.ok()) << c.text;
     EXPECT_NE(r.error().message.find(c.want), std::string::npos) << r.error().message;
   }
+}
+
+TEST(Config, YamlSyntaxAndStructureErrorsNameTheLine) {
+  struct Case {
+    const char* text;
+    const char* want;
+  } cases[] = {
+      {"interval: 5m\ninterval: 6m\nhosts: []\n", "c.yaml:2: interval: duplicate key"},
+      {"hosts:\n  - hostname: h.example.test\n    server: http://x\n    password: p\n"
+       "    password: q\n",
+       "c.yaml:5: hosts[0].password: duplicate key"},
+      {"hosts: [broken\n", "c.yaml:"},
+      {"cache: a: b\nhosts: []\n", "c.yaml:1: syntax error"},
+      {"a:\n  b: 1\n   c: 2\n", "c.yaml:3: syntax error"},
+      {"just text\n", "c.yaml:1: (top): expected a mapping"},
+      {"", "c.yaml: empty configuration"},
+      {"? [a, b]\n: 1\nhosts: []\n", "c.yaml:1: : expected a plain key"},
+      {"cache: [a, b]\nhosts: []\n", "c.yaml:1: cache: expected a single value"},
+      {"defaults: 3\nhosts: []\n", "c.yaml:1: defaults: expected a mapping"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_config(c.text, "c.yaml");
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_NE(r.error().message.find(c.want), std::string::npos) << c.text << " -> " << r.error().message;
+  }
+}
+
+TEST(Config, YamlFeaturesAndDeepNesting) {
+  // Quoted scalars, flow forms and comments are YAML as usual.
+  auto c = parse_config(
+      "# comment\n"
+      "hosts: [{hostname: 'a.example.test', server: \"http://127.0.0.1:8080\",\n"
+      "         password: 'it''s'}]  # trailing\n",
+      "c.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->hosts[0].password, "it's");
+  EXPECT_EQ(c->hosts[0].line, 2);
+  // An explicit null source turns the family off.
+  auto off = parse_config(
+      "hosts:\n  - hostname: h.example.test\n    server: http://x\n    password: p\n"
+      "    ipv4: addr:192.0.2.1\n    ipv6:\n",
+      "c.yaml");
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_FALSE(off->hosts[0].ipv6.enabled());
+  // Hostile nesting is an error, not a stack overflow.
+  std::string deep(100000, '[');
+  auto r = parse_config("hosts: " + deep + "\n", "c.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.rfind("c.yaml", 0), 0u) << r.error().message;
+}
+
+TEST(Config, ExampleFileParses) {
+  std::ifstream in(std::string(DDNS_SOURCE_DIR) + "/etc/ddns-client.yaml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  // The password files it names exist only on a configured machine.
+  for (size_t at; (at = text.find("password-file:")) != std::string::npos;)
+    text.replace(at, text.find('\n', at) - at, "password: example");
+  auto c = parse_config(text, "ddns-client.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_FALSE(c->hosts.empty());
+  auto missing = load_config("/nonexistent/ddns-client.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("/nonexistent/ddns-client.yaml"), std::string::npos);
 }
 
 TEST(Config, HashFollowsRelevantFields) {
