@@ -9,6 +9,7 @@
 #include <array>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 namespace ddns::accounts {
 
@@ -103,6 +104,14 @@ Result<std::string> random_secret() {
   std::string s = base64url(b.data(), b.size());
   OPENSSL_cleanse(b.data(), b.size());
   return s;
+}
+
+Result<NewSecret> new_secret() {
+  auto text = random_secret();
+  if (!text) return text.error();
+  auto hash = stored_hash(*text);
+  if (!hash) return hash.error();
+  return NewSecret{std::move(*text), std::move(*hash)};
 }
 
 Result<std::string> hash_password(std::string_view pw) {

@@ -27,6 +27,12 @@ Result<std::string> stored_hash(std::string_view secret);
 bool equal_ct(const std::string& a, const std::string& b);
 // A new token or session id: 256 random bits, base64url (RFC 4648 §5).
 Result<std::string> random_secret();
+// A new secret with its stored form (shown once, kept as the hash).
+struct NewSecret {
+  std::string text;
+  std::string hash;
+};
+Result<NewSecret> new_secret();
 // An Argon2id PHC string for a new password (~20 ms, 19 MiB).
 Result<std::string> hash_password(std::string_view pw);
 // Whether `encoded` (a PHC string) is the hash of `pw`; an error when the

@@ -11,10 +11,8 @@ Result<Accounts::NewHost> SqliteAccounts::add_host(const std::string& fqdn, cons
   if (name.empty()) return make_error("invalid host name '" + fqdn.substr(0, 80) + "'");
   std::string owner = normalize_user(owner_in);
   if (owner.empty()) return make_error("no such user '" + owner_in.substr(0, 80) + "'");
-  auto token = random_secret();
+  auto token = new_secret();
   if (!token) return token.error();
-  auto token_hash = stored_hash(*token);
-  if (!token_hash) return token_hash.error();
 
   std::lock_guard l(impl_->wmu);
   sqlite::Db& c = impl_->writer;
@@ -49,13 +47,13 @@ Result<Accounts::NewHost> SqliteAccounts::add_host(const std::string& fqdn, cons
     DDNS_SQL_STMT(q, c,
              "INSERT INTO hosts(name, zone, owner, token_sha256, created) VALUES(?, ?, ?, ?, ?) "
              "ON CONFLICT(name) DO NOTHING");
-    q.bind(1, name).bind(2, h.zone).bind(3, h.owner).bind(4, *token_hash).bind(5, h.created);
+    q.bind(1, name).bind(2, h.zone).bind(3, h.owner).bind(4, token->hash).bind(5, h.created);
     DDNS_SQL_TRY(q.run());
     if (c.changes() == 0) return make_error("host " + name + " already exists");
     h.id = c.last_rowid();
   }
   DDNS_SQL_TRY(t.commit());
-  nh.token = std::move(*token);
+  nh.token = std::move(token->text);
   return nh;
 }
 
@@ -136,23 +134,21 @@ Result<std::vector<Host>> SqliteAccounts::list_hosts(const std::string& owner_in
 Result<std::string> SqliteAccounts::rotate_token(const std::string& fqdn) {
   std::string name = normalize_host(fqdn);
   if (name.empty()) return make_error("invalid host name '" + fqdn.substr(0, 80) + "'");
-  auto token = random_secret();
+  auto token = new_secret();
   if (!token) return token.error();
-  auto token_hash = stored_hash(*token);
-  if (!token_hash) return token_hash.error();
   std::lock_guard l(impl_->wmu);
   sqlite::Db& c = impl_->writer;
   sqlite::Txn t(c);
   DDNS_SQL_TRY(t.begin(true));
   {
     DDNS_SQL_STMT(q, c, "UPDATE hosts SET token_sha256 = ? WHERE name = ?");
-    q.bind(1, *token_hash).bind(2, name);
+    q.bind(1, token->hash).bind(2, name);
     DDNS_SQL_TRY(q.run());
     if (c.changes() == 0) return make_error("no such host " + name);
   }
   DDNS_SQL_TRY(bump_generation(c));
   DDNS_SQL_TRY(t.commit());
-  return std::move(*token);
+  return std::move(token->text);
 }
 
 Result<bool> SqliteAccounts::check_token(const std::string& fqdn, const std::string& token) {

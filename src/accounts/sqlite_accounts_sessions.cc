@@ -7,10 +7,8 @@ namespace ddns::accounts {
 
 Result<std::string> SqliteAccounts::create_session(int64_t user_id, int64_t ttl_s) {
   if (ttl_s <= 0) return make_error("session lifetime must be positive");
-  auto sid = random_secret();
+  auto sid = new_secret();
   if (!sid) return sid.error();
-  auto sid_hash = stored_hash(*sid);
-  if (!sid_hash) return sid_hash.error();
   const int64_t now = impl_->now();
   std::lock_guard l(impl_->wmu);
   sqlite::Db& c = impl_->writer;
@@ -22,10 +20,10 @@ Result<std::string> SqliteAccounts::create_session(int64_t user_id, int64_t ttl_
   DDNS_SQL_STMT(q, c,
            "INSERT INTO sessions(id_sha256, user_id, created, expires) "
            "SELECT ?, id, ?, ? FROM users WHERE id = ?");
-  q.bind(1, *sid_hash).bind(2, now).bind(3, now + ttl_s).bind(4, user_id);
+  q.bind(1, sid->hash).bind(2, now).bind(3, now + ttl_s).bind(4, user_id);
   DDNS_SQL_TRY(q.run());
   if (c.changes() == 0) return make_error("no such user id " + std::to_string(user_id));
-  return std::move(*sid);
+  return std::move(sid->text);
 }
 
 Result<std::optional<User>> SqliteAccounts::check_session(const std::string& session) {
@@ -66,19 +64,17 @@ Result<size_t> SqliteAccounts::end_sessions(int64_t user_id, const std::string& 
 
 Result<std::string> SqliteAccounts::create_api_token(int64_t user_id, const std::string& label) {
   if (label.size() > kMaxLabel) return make_error("token label too long: at most 200 bytes");
-  auto token = random_secret();
+  auto token = new_secret();
   if (!token) return token.error();
-  auto token_hash = stored_hash(*token);
-  if (!token_hash) return token_hash.error();
   std::lock_guard l(impl_->wmu);
   sqlite::Db& c = impl_->writer;
   DDNS_SQL_STMT(q, c,
            "INSERT INTO api_tokens(token_sha256, user_id, label, created) "
            "SELECT ?, id, ?, ? FROM users WHERE id = ?");
-  q.bind(1, *token_hash).bind(2, label).bind(3, impl_->now()).bind(4, user_id);
+  q.bind(1, token->hash).bind(2, label).bind(3, impl_->now()).bind(4, user_id);
   DDNS_SQL_TRY(q.run());
   if (c.changes() == 0) return make_error("no such user id " + std::to_string(user_id));
-  return std::move(*token);
+  return std::move(token->text);
 }
 
 Result<std::optional<User>> SqliteAccounts::check_api_token(const std::string& token) {

@@ -84,9 +84,9 @@ struct JournalListing {
 // append_changes() checks each ChangeSet's serial_from against the serial
 // the database holds now.
 //
-// Room reserved (next issue, not built): users, hosts, tokens and update
-// history for DynDNS2 join this interface as further groups of methods,
-// with their tables added by a schema migration of each backend.
+// DynDNS2 accounts (users, hosts, tokens, history) have their own interface,
+// accounts::Accounts. Neither interface names a backend's types, so a
+// PostgreSQL backend can sit behind both.
 class Store {
  public:
   virtual ~Store() = default;
