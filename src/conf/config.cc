@@ -221,6 +221,39 @@ class Walker {
            "tls-cert and tls-key must be given together");
   }
 
+  void rrl(const YAML::Node& n, RrlConfig& r) const {
+    require_map(n, "rrl");
+    for (const auto& kv : n) {
+      const std::string k = kv.first.Scalar();
+      const YAML::Node& v = kv.second;
+      const std::string key = "rrl." + k;
+      if (k == "responses-per-second") {
+        r.responses_per_second = uint32_t(number(v, key, 0, RrlConfig::kMaxRate));
+      } else if (k == "slip") {
+        r.slip = uint32_t(number(v, key, 0, RrlConfig::kMaxSlip));
+      } else if (k == "window") {
+        r.window_s = seconds(v, key);
+        if (r.window_s < 1 || r.window_s > RrlConfig::kMaxWindow)
+          fail(v, key, "must be a duration between 1s and " + std::to_string(RrlConfig::kMaxWindow) + "s");
+      } else if (k == "ipv4-prefix-length") {
+        r.ipv4_prefix_length = uint32_t(number(v, key, 0, 32));
+      } else if (k == "ipv6-prefix-length") {
+        r.ipv6_prefix_length = uint32_t(number(v, key, 0, 128));
+      } else if (k == "exempt-clients") {
+        r.exempt_clients = strings(v, key);
+        for (size_t i = 0; i < r.exempt_clients.size(); ++i)
+          if (auto e = check_prefix(r.exempt_clients[i]); !e)
+            fail(v.IsSequence() ? v[i] : v, key, e.error().message);
+      } else if (k == "log-only") {
+        r.log_only = boolean(v, key);
+      } else if (k == "table-size") {
+        r.table_size = uint32_t(number(v, key, 1024, 64u << 20));
+      } else {
+        fail(kv.first, key, "unknown key");
+      }
+    }
+  }
+
   // A single string or a list of strings.
   std::vector<std::string> strings(const YAML::Node& n, const std::string& key) const {
     std::vector<std::string> out;
@@ -304,6 +337,8 @@ class Walker {
         zones(kv.second, c.zones);
       } else if (k == "http") {
         http(kv.second, c.http);
+      } else if (k == "rrl") {
+        rrl(kv.second, c.rrl);
       } else if (k == "keys") {
         for (const auto& f : strings(kv.second, k)) c.keys.push_back(resolve(f));
       } else {

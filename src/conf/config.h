@@ -80,12 +80,31 @@ struct ServerConfig {
   uint32_t journal_max_age_s = 0;
 };
 
+// Response rate limiting of UDP answers (the `rrl:` section), with the
+// semantics of BIND's rate-limit {} and Knot's mod-rrl (net/rrl.h). Off
+// unless responses-per-second is set, as in both.
+struct RrlConfig {
+  uint32_t responses_per_second = 0;  // per client network and answer class; 0 = off
+  uint32_t slip = 2;                  // every Nth limited answer sent truncated; 0 = none
+  uint32_t window_s = 15;             // seconds of debt a flooding client owes
+  uint32_t ipv4_prefix_length = 24;
+  uint32_t ipv6_prefix_length = 56;
+  std::vector<std::string> exempt_clients{};  // "ADDR" / "ADDR/LEN": never limited
+  bool log_only = false;                      // log and count, limit nothing
+  uint32_t table_size = 250000;               // entries (client network x class); restart to change
+
+  static constexpr uint32_t kMaxRate = 10000;  // same bounds as net::RrlSettings
+  static constexpr uint32_t kMaxSlip = 10;
+  static constexpr uint32_t kMaxWindow = 3600;
+};
+
 struct Config {
   std::string source;  // the file name used in messages ("" for CLI-built configs)
   ServerConfig server;
   std::vector<std::string> keys;  // BIND key files (TSIG), resolved paths
   std::vector<ZoneConfig> zones;
   HttpConfig http;
+  RrlConfig rrl;
 };
 
 // Reads and validates `path`. Relative paths in the file are resolved

@@ -178,6 +178,47 @@ TEST(Config, Errors) {
   EXPECT_EQ(syn.error().message.rfind("ddnsd.yaml:2: syntax error: ", 0), 0u);
 }
 
+TEST(Config, Rrl) {
+  auto d = parse("", "ddnsd.yaml", "/d");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->rrl.responses_per_second, 0u);  // off, as in BIND and Knot
+  EXPECT_EQ(d->rrl.slip, 2u);
+  EXPECT_EQ(d->rrl.window_s, 15u);
+  EXPECT_EQ(d->rrl.ipv4_prefix_length, 24u);
+  EXPECT_EQ(d->rrl.ipv6_prefix_length, 56u);
+  auto c = parse(R"(rrl:
+  responses-per-second: 20
+  slip: 3
+  window: 5s
+  ipv4-prefix-length: 32
+  ipv6-prefix-length: 64
+  exempt-clients: [192.0.2.0/24, "2001:db8::1"]
+  log-only: yes
+  table-size: 4096
+)",
+                 "ddnsd.yaml", "/d");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->rrl.responses_per_second, 20u);
+  EXPECT_EQ(c->rrl.slip, 3u);
+  EXPECT_EQ(c->rrl.window_s, 5u);
+  EXPECT_EQ(c->rrl.ipv4_prefix_length, 32u);
+  EXPECT_EQ(c->rrl.ipv6_prefix_length, 64u);
+  EXPECT_EQ(c->rrl.exempt_clients.size(), 2u);
+  EXPECT_TRUE(c->rrl.log_only);
+  EXPECT_EQ(c->rrl.table_size, 4096u);
+  expect_error("rrl:\n  responses-per-second: 10001\n",
+               "ddnsd.yaml:2: rrl.responses-per-second: must be a number between 0 and 10000");
+  expect_error("rrl:\n  slip: 11\n", "ddnsd.yaml:2: rrl.slip: must be a number between 0 and 10");
+  expect_error("rrl:\n  window: 0\n",
+               "ddnsd.yaml:2: rrl.window: must be a duration between 1s and 3600s");
+  expect_error("rrl:\n  ipv4-prefix-length: 33\n",
+               "ddnsd.yaml:2: rrl.ipv4-prefix-length: must be a number between 0 and 32");
+  expect_error("rrl:\n  exempt-clients: [192.0.2.0/40]\n",
+               "ddnsd.yaml:2: rrl.exempt-clients: '192.0.2.0/40': prefix length must be 0-32");
+  expect_error("rrl:\n  rate: 5\n", "ddnsd.yaml:2: rrl.rate: unknown key");
+  expect_error("rrl: 5\n", "ddnsd.yaml:1: rrl: must be a mapping of keys");
+}
+
 TEST(Config, UdpCoalesce) {
   EXPECT_EQ(*parse_coalesce("0"), 0u);
   EXPECT_EQ(*parse_coalesce("0us"), 0u);

@@ -155,6 +155,7 @@ struct Frontend::UdpWorker {
   size_t touched = SIZE_MAX;  // receive headers the last recvmmsg may have changed
 
   Coalescer coalescer;
+  Rrl* rrl = nullptr;
 
   // Preallocated batch state.
   std::vector<uint8_t> rbuf, wbuf;
@@ -167,6 +168,7 @@ struct Frontend::UdpWorker {
   void init(const FrontendOptions& o) {
     batch = o.udp_batch ? o.udp_batch : 1;
     coalescer = Coalescer(o.udp_coalesce_us);
+    rrl = o.rrl;
     recv_size = o.udp_recv_size;
     resp_cap = o.udp_response_cap < 512 ? 512 : o.udp_response_cap;
     rbuf.assign(batch * recv_size, 0);
@@ -227,6 +229,7 @@ struct Frontend::UdpWorker {
           if (!peer.deferred) dropped.add(1);  // deferred: the handler answers later
           continue;
         }
+        if (rrl && (len = rrl->filter(peers[i], resp, len)) == 0) continue;  // counted by Rrl
         wiov[out] = {resp, len};
         msghdr& w = wmsg[out].msg_hdr;
         w = msghdr{};

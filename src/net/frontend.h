@@ -17,6 +17,7 @@
 
 #include "base/result.h"
 #include "net/endpoint.h"
+#include "net/rrl.h"
 
 namespace ddns::net {
 
@@ -101,6 +102,10 @@ struct FrontendOptions {
   // moderation): fewer system calls and wake-ups per query, at most this
   // much added wait. 0 = never pause. When it pauses: net/coalesce.h.
   uint32_t udp_coalesce_us = 100;
+  // Response rate limiting of UDP answers (TCP answers are never limited,
+  // as in BIND and Knot: a TCP client cannot spoof its address). Null =
+  // none; otherwise owned by the caller and outliving the front end.
+  Rrl* rrl = nullptr;
   uint32_t tcp_idle_timeout_ms = 10000;  // RFC 7766 §6.2.3
   uint32_t tcp_max_clients = 1000;       // over this, new connections are closed at once
   size_t tcp_max_pending = 256 * 1024;   // unsent bytes before a connection stops being read
