@@ -14,7 +14,8 @@ build_pkgs=(build-essential cmake ninja-build pkg-config ccache
 test_pkgs=(clang libclang-rt-14-dev python3 bind9-dnsutils knot-dnsutils knot nsd dnsperf
   iproute2 procps time util-linux bind9-utils knot-dnssecutils bind9
   curl ddclient inadyn chromium wrk
-  kea-dhcp4-server kea-dhcp6-server kea-dhcp-ddns-server isc-dhcp-client)
+  kea-dhcp4-server kea-dhcp6-server kea-dhcp-ddns-server isc-dhcp-client
+  systemd)  # systemd: systemd-analyze verify for etc/ddnsd.service (test_ops.py); not booted
 
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

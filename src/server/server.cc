@@ -27,6 +27,8 @@
 #include "dyndns/service.h"
 #include "http/server.h"
 #include "server/primary.h"
+#include "server/runtime_config.h"
+#include "server/service.h"
 #include "server/secondary.h"
 #include "store/sqlite.h"
 #include "tsig/keyfile.h"
@@ -261,7 +263,7 @@ void setup_logging(const std::string& level) {
   if (!done) {
     auto logger = spdlog::stderr_logger_mt("ddnsd");
     spdlog::set_default_logger(logger);
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+    set_log_pattern(stderr_is_journal());
     done = true;
   }
   spdlog::set_level(spdlog::level::from_str(level));
@@ -279,6 +281,8 @@ Server::Server(conf::Config cfg) : cfg_(std::move(cfg)) {
     if (::gethostname(host, sizeof host - 1) == 0) auth_opts_.identity = host;
   }
   for (const auto& z : cfg_.zones) slots_.push_back(ZoneSlot{z, nullptr});
+  rrl_ = std::make_unique<net::Rrl>(cfg_.rrl.table_size);
+  rrl_->configure(rrl_settings(cfg_.rrl));
 }
 
 Server::~Server() { stop(); }
@@ -404,6 +408,8 @@ Result<void> Server::start() {
   fo.tcp_idle_timeout_ms = sc.tcp_idle_timeout_ms;
   fo.tcp_max_clients = sc.tcp_max_clients;
   fo.udp_coalesce_us = sc.udp_coalesce_us;
+  fo.rrl = rrl_.get();
+  spdlog::info("rrl: {}", rrl_summary(cfg_.rrl));
 
   std::random_device rd;
   auto* pub = published_.get();
@@ -551,8 +557,11 @@ void Server::maintenance_loop() {
   std::unique_lock<std::mutex> lock(maint_mu_);
   for (unsigned tick = 0; !stopping_; ++tick) {
     lock.unlock();
-    if (tick % 60 == 0) trim_journals();
-    write_back(false);
+    {
+      std::lock_guard<std::mutex> slots_lock(slots_mu_);
+      if (tick % 60 == 0) trim_journals();
+      write_back(false);
+    }
     lock.lock();
     maint_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
   }
@@ -801,7 +810,7 @@ const std::vector<net::Endpoint>& Server::listening() const {
 
 net::FrontendStats Server::stats() const { return frontend_ ? frontend_->stats() : net::FrontendStats{}; }
 
-int run(const conf::Config& cfg) {
+int run(const conf::Config& cfg, const std::function<Result<conf::Config>()>& reread) {
   setup_logging(cfg.server.log_level);
   // Blocked before any thread exists, so every thread inherits the mask and
   // only the sigwait below sees these signals.
@@ -818,15 +827,28 @@ int run(const conf::Config& cfg) {
     spdlog::critical("{}", r.error().message);
     return 1;
   }
+  notify_service("READY=1");
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      spdlog::info("SIGHUP: reloading changed zone files");
+      notify_service("RELOADING=1");
+      if (reread) {
+        spdlog::info("SIGHUP: re-reading the configuration and changed zone files");
+        if (auto next = reread(); !next)
+          spdlog::error("reload: new configuration refused, the running one is kept: {}",
+                        next.error().message);
+        else if (auto r = server.reconfigure(*next); !r)
+          spdlog::error("{}", r.error().message);
+      } else {
+        spdlog::info("SIGHUP: reloading changed zone files");
+      }
       server.reload();
+      notify_service("READY=1");
       continue;
     }
     spdlog::info("{}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    notify_service("STOPPING=1");
     break;
   }
   server.stop();
@@ -835,6 +857,10 @@ int run(const conf::Config& cfg) {
                "connections, {} queries",
                st.udp_received, st.udp_sent, st.udp_dropped, st.udp_pauses, st.tcp_accepted,
                st.tcp_queries);
+  const auto& rs = server.rrl_stats();
+  if (rs.dropped || rs.slipped || rs.would_limit)
+    spdlog::info("rrl: {} answers dropped, {} sent truncated, {} would have been limited (log-only)",
+                 rs.dropped.load(), rs.slipped.load(), rs.would_limit.load());
   return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -59,6 +60,14 @@ class Server {
   // new snapshot; a file with errors keeps its old data. Queries in flight
   // keep the snapshot they hold: nothing is dropped.
   ReloadReport reload();
+  // Applies a configuration re-read on SIGHUP (server/runtime_config.cc):
+  // file-fed zones added, removed or read from another file, RRL settings
+  // and the log level change at once; a change to what the threads hold
+  // (listeners, keys, ACLs, policies, data directory) is logged as taking
+  // effect at the next restart. A configuration with any problem changes
+  // nothing and returns the error (the problems are logged). Call reload()
+  // after it for the zone files themselves.
+  Result<void> reconfigure(const conf::Config& next);
   void stop();
 
   // Listening addresses with their actual ports.
@@ -67,6 +76,8 @@ class Server {
   std::vector<net::Endpoint> http_listening() const;
   std::shared_ptr<const zone::ZoneSet> zones() const { return published_->load(); }
   net::FrontendStats stats() const;
+  // Answers limited by RRL (zero until it is on).
+  const net::RrlStats& rrl_stats() const { return rrl_->stats(); }
 
  private:
   struct ZoneSlot {
@@ -105,6 +116,10 @@ class Server {
   // Read-only once the front end starts.
   std::unordered_map<wire::Name, update::ZoneWriter*, wire::NameHash> writer_by_origin_;
   std::mutex publish_mu_;  // serialises read-modify-publish of the zone set
+  // Held while slots_ grows or shrinks (reconfigure) and while the
+  // maintenance thread walks it; taken before publish_mu_.
+  std::mutex slots_mu_;
+  std::unique_ptr<net::Rrl> rrl_;  // UDP response rate limiting (off unless configured)
   std::unique_ptr<Primary> primary_;          // AXFR/IXFR out, NOTIFY out
   std::unique_ptr<Secondaries> secondaries_;  // null without secondary zones
   std::unique_ptr<accounts::Accounts> accounts_;  // null without DDNS/HTTP
@@ -123,8 +138,10 @@ class Server {
 void setup_logging(const std::string& level);
 
 // Runs ddnsd until SIGTERM/SIGINT: blocks the signals (before any thread
-// starts, so only this thread receives them), starts, reloads on SIGHUP.
-// Returns the process exit status (0 clean stop, 1 failed start).
-int run(const conf::Config& cfg);
+// starts, so only this thread receives them), starts, and on SIGHUP
+// re-reads the configuration with `reread` (when given; a failure keeps
+// the running one) and reloads changed zone files. Returns the process
+// exit status (0 clean stop, 1 failed start).
+int run(const conf::Config& cfg, const std::function<Result<conf::Config>()>& reread = {});
 
 }  // namespace ddns::server
