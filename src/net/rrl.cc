@@ -31,15 +31,27 @@ constexpr const char* cls_text(uint8_t c) {
   return c == kAnswer ? "positive" : c == kNxdomain ? "NXDOMAIN" : c == kNodata ? "empty" : "error";
 }
 
-// FNV-1a over the key's bytes from a random offset, finished with
-// MurmurHash3's fmix64 so that both the bucket index (low bits) and the tag
-// (high bits) depend on every byte.
+// The key's bytes mixed a word at a time from a random offset, finished
+// with MurmurHash3's fmix64 so that both the bucket index (low bits) and
+// the tag (high bits) depend on every byte.
 struct Hasher {
   uint64_t h;
-  void add(uint8_t b) { h = (h ^ b) * 0x100000001b3ull; }
-  void add16(uint16_t v) {
-    add(uint8_t(v >> 8));
-    add(uint8_t(v));
+  void add(uint64_t w) { h = (h ^ w) * 0x9E3779B97F4A7C15ull; h ^= h >> 29; }
+  // Bytes of a name, ASCII letters folded to lower case eight at a time
+  // (the test for 'A'-'Z' done on every byte of the word at once).
+  void add_folded(const uint8_t* p, size_t n) {
+    while (n) {
+      uint64_t w = 0;
+      const size_t k = n < 8 ? n : 8;
+      std::memcpy(&w, p, k);
+      const uint64_t low7 = w & 0x7F7F7F7F7F7F7F7Full;
+      const uint64_t ge_a = low7 + 0x3F3F3F3F3F3F3F3Full;  // high bit: byte >= 'A'
+      const uint64_t gt_z = low7 + 0x2525252525252525ull;  // high bit: byte > 'Z'
+      const uint64_t upper = ge_a & ~gt_z & ~w & 0x8080808080808080ull;
+      add(w | upper >> 2);
+      p += k;
+      n -= k;
+    }
   }
   uint64_t finish() const {
     uint64_t k = h;
@@ -69,11 +81,7 @@ size_t hash_name(const uint8_t* m, size_t len, size_t pos, Hasher& h) {
       continue;
     }
     if (l & 0xC0 || pos + 1 + l > len) return 0;
-    h.add(l);
-    for (size_t i = 0; i < l; ++i) {
-      const uint8_t c = m[pos + 1 + i];
-      h.add(c >= 'A' && c <= 'Z' ? uint8_t(c | 0x20) : c);
-    }
+    h.add_folded(m + pos, 1 + size_t(l));  // length octets (< 64) are never folded
     pos += 1 + size_t(l);
     if (l == 0) return end ? end : pos;
   }
@@ -228,7 +236,7 @@ size_t Rrl::limit(const RrlSettings& s, const sockaddr_storage& client, uint8_t*
   for (const auto& p : s.exempt)
     if (p.contains(sa)) return len;
 
-  Hasher h{seed_ ^ 0xcbf29ce484222325ull};
+  Hasher h{seed_};
   // The client network: the address with its host bits cleared.
   const uint8_t* ab;
   unsigned bytes, bits;
@@ -243,8 +251,12 @@ size_t Rrl::limit(const RrlSettings& s, const sockaddr_storage& client, uint8_t*
   } else {
     return len;
   }
-  h.add(uint8_t(bytes));
-  for (unsigned i = 0; i < bytes; ++i) h.add(ab[i] & mask_byte(bits, i));
+  uint8_t net[16] = {};
+  for (unsigned i = 0; i < bytes; ++i) net[i] = ab[i] & mask_byte(bits, i);
+  uint64_t w[2];
+  std::memcpy(w, net, 16);
+  h.add(w[0] ^ bytes);
+  h.add(w[1]);
 
   const uint16_t qd = get16(resp + 4), an = get16(resp + 6), ns = get16(resp + 8);
   const uint8_t rcode = resp[3] & 0xF;
@@ -252,10 +264,11 @@ size_t Rrl::limit(const RrlSettings& s, const sockaddr_storage& client, uint8_t*
   const size_t qend = qname_end && qname_end + 4 <= len ? qname_end + 4 : 0;
   uint8_t cls = rcode == 0 ? (an ? kAnswer : kNodata) : rcode == 3 ? kNxdomain : kError;
   if (cls != kError && !qend) cls = kError;  // no readable question: nothing to key by
-  h.add(cls);
   if (cls == kAnswer) {
-    hash_name(resp, len, 12, h);
-    h.add16(get16(resp + qname_end));
+    // The question's name is never compressed (nothing precedes it to
+    // point at), so it is hashed as one run of bytes.
+    h.add(uint64_t(cls) << 16 | get16(resp + qname_end));
+    h.add_folded(resp + 12, qname_end - 12);
   } else if (cls != kError) {
     // The zone (SOA owner) or delegation point (NS owner) heading the
     // authority section, past any CNAME chain in the answer section.
@@ -271,10 +284,14 @@ size_t Rrl::limit(const RrlSettings& s, const sockaddr_storage& client, uint8_t*
     size_t owner_end = 0;
     if (r.ok() && ns) owner_end = hash_name(resp, len, r.pos(), h);
     if (owner_end && owner_end + 2 <= len) {
-      h.add16(get16(resp + owner_end));  // SOA (NODATA) or NS (referral)
+      // SOA (NODATA) or NS (referral)
+      h.add(uint64_t(cls) << 16 | get16(resp + owner_end));
     } else {
+      h.add(uint64_t(cls) << 16);
       hash_name(resp, len, 12, h);
     }
+  } else {
+    h.add(uint64_t(cls) << 16);
   }
 
   bool started = false;

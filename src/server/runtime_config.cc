@@ -251,7 +251,11 @@ Result<void> Server::reconfigure(const conf::Config& next) {
       spdlog::warn("reload: zone {}: changes other than its file take effect at the next restart",
                    origin->to_text());
     }
-    if (it->cfg.file != zc.file && file_only(it->cfg)) {
+    if (it->cfg.file != zc.file && !file_only(it->cfg)) {
+      spdlog::warn("reload: zone {}: the file of a dynamic or secondary zone changes at the next "
+                   "restart",
+                   origin->to_text());
+    } else if (it->cfg.file != zc.file) {
       // reload() then reads the new file, as for any changed file.
       std::lock_guard<std::mutex> lock(publish_mu_);
       it->cfg.file = zc.file;
