@@ -66,18 +66,20 @@ struct Hasher {
 
 // Adds the (possibly compressed, RFC 1035 §4.1.4) name at `pos` to `h`,
 // case-folded, and returns the offset just past it in the message; 0 when
-// the name is malformed. Pointers must point backwards, so the walk ends.
+// the name is malformed. Each pointer must land before where the previous
+// jump (or the name) began, so the walk ends: pointing merely backwards
+// would let "a" + pointer-to-"a" loop for ever.
 size_t hash_name(const uint8_t* m, size_t len, size_t pos, Hasher& h) {
-  size_t end = 0;
+  size_t end = 0, floor = pos;
   for (;;) {
     if (pos >= len) return 0;
     const uint8_t l = m[pos];
     if ((l & 0xC0) == 0xC0) {
       if (pos + 1 >= len) return 0;
       const size_t target = size_t(l & 0x3F) << 8 | m[pos + 1];
-      if (target >= pos) return 0;
+      if (target >= floor) return 0;
       if (!end) end = pos + 2;
-      pos = target;
+      pos = floor = target;
       continue;
     }
     if (l & 0xC0 || pos + 1 + l > len) return 0;

@@ -295,6 +295,13 @@ TEST(Rrl, OtherOpcodesAndJunkPass) {
   }
   std::vector<uint8_t> loop = {0, 1, 0x80, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0xC0, 12, 0, 1, 0, 1};
   EXPECT_EQ(send(rrl, "203.0.113.1", loop, 1, 300).sent, 1);
+  // "a" then a pointer back to "a": backwards, yet a loop (found by fuzzing).
+  std::vector<uint8_t> cycle = {0, 1, 0x80, 3, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0xC0, 12, 0, 1, 0, 1};
+  EXPECT_EQ(send(rrl, "203.0.113.2", cycle, 1, 300).sent, 1);
+  std::vector<uint8_t> auth_cycle = cycle;
+  auth_cycle[9] = 1;  // an authority RR whose owner loops the same way
+  auth_cycle.insert(auth_cycle.end(), {1, 'b', 0xC0, 20, 0, 6, 0, 1, 0, 0, 0, 0, 0, 0});
+  EXPECT_EQ(send(rrl, "203.0.113.3", auth_cycle, 1, 300).sent, 1);
 }
 
 TEST(Rrl, BucketsEvictTheIdlestWhenFull) {
