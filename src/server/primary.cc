@@ -57,7 +57,10 @@ struct Primary::Impl {
   const net::Published<zone::ZoneSet>* zones;
   store::Store* store;
   std::shared_ptr<const tsig::KeyRing> ring;
-  std::unordered_map<wire::Name, xfr::Acl, wire::NameHash> acls;
+  // Replaced whole by set_acls() (SIGHUP); a transfer reads the current
+  // map once (transfers are rare: the lock behind load() costs nothing).
+  using AclMap = std::unordered_map<wire::Name, xfr::Acl, wire::NameHash>;
+  net::Published<AclMap> acls{std::make_shared<const AclMap>()};
   xfr::NotifySender notifier;
   bool started = false;
 
@@ -114,22 +117,42 @@ Primary::Primary(const net::Published<zone::ZoneSet>* zones, store::Store* store
 
 Primary::~Primary() { stop(); }
 
-Result<void> Primary::configure(const conf::Config& cfg) {
+// The zone's origin ("example.test" read as absolute), or an error that
+// names the config location.
+Result<wire::Name> origin_of(const conf::ZoneConfig& zc) {
+  static const wire::Name root;
+  auto origin = wire::Name::from_text(zc.name, &root);
+  if (!origin) return make_error(zc.where + ": zone '" + zc.name + "': " + origin.error().message);
+  return origin;
+}
+
+Result<void> Primary::set_acls(const conf::Config& cfg) {
+  auto next = std::make_shared<Impl::AclMap>();
   for (const auto& zc : cfg.zones) {
-    std::string text = zc.name;
-    if (text.empty() || text.back() != '.') text += '.';
-    auto origin = wire::Name::from_text(text);
-    if (!origin) return make_error(zc.where + ": zone '" + zc.name + "': " + origin.error().message);
+    auto origin = origin_of(zc);
+    if (!origin) return origin.error();
+    const std::string where =
+        (zc.where.empty() ? std::string() : zc.where + ": ") + "zone " + origin->to_text() + ": ";
+    auto acl = xfr::Acl::parse(zc.allow_transfer);
+    if (!acl) return make_error(where + "allow-transfer: " + acl.error().message);
+    for (const auto& e : acl->entries())
+      if (e.key && !impl_->ring->find(*e.key))
+        return make_error(where + "allow-transfer: unknown key " + e.key->to_text());
+    (*next)[*origin] = std::move(*acl);
+  }
+  impl_->acls.publish(std::move(next));
+  return {};
+}
+
+Result<void> Primary::configure(const conf::Config& cfg) {
+  if (auto r = set_acls(cfg); !r) return r;
+  for (const auto& zc : cfg.zones) {
+    auto origin = origin_of(zc);
+    if (!origin) return origin.error();
     auto where = [&](const std::string& what) {
       return (zc.where.empty() ? std::string() : zc.where + ": ") + "zone " + origin->to_text() +
              ": " + what;
     };
-    auto acl = xfr::Acl::parse(zc.allow_transfer);
-    if (!acl) return make_error(where("allow-transfer: " + acl.error().message));
-    for (const auto& e : acl->entries())
-      if (e.key && !impl_->ring->find(*e.key))
-        return make_error(where("allow-transfer: unknown key " + e.key->to_text()));
-    impl_->acls[*origin] = std::move(*acl);
     std::vector<xfr::NotifyTarget> targets;
     for (const auto& n : zc.notify) {
       auto t = xfr::NotifyTarget::parse(n, *impl_->ring);
@@ -218,9 +241,10 @@ size_t Primary::handle_transfer(std::span<const uint8_t> query, net::Transport t
   if (q.qtype == xfr::kTypeAxfr && t == net::Transport::Udp)
     return xfr::error_answer(out, cap, qh, &q, wire::Rcode::NotImp, signer);  // as Knot
 
-  auto acl = m.acls.find(z->origin());
+  const auto acls = m.acls.load();
+  auto acl = acls->find(z->origin());
   const wire::Name* key = v && v->key ? &v->key->name : nullptr;
-  if (acl == m.acls.end() ||
+  if (acl == acls->end() ||
       !acl->second.allows(peer && peer->addr ? reinterpret_cast<const sockaddr*>(peer->addr) : nullptr,
                           key)) {
     spdlog::warn("{} of {} from {}{}: refused by allow-transfer", type_text(q.qtype),

@@ -31,6 +31,9 @@ class Primary {
   // Reads allow_transfer / notify of every zone; errors name the zone's
   // config location and the bad entry.
   Result<void> configure(const conf::Config& cfg);
+  // Replaces every zone's allow-transfer with `cfg`'s (SIGHUP; keys are the
+  // ring's from the start). On error nothing changes.
+  Result<void> set_acls(const conf::Config& cfg);
   void start();  // the NOTIFY sender thread
   void stop();   // idempotent
 

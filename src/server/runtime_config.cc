@@ -1,8 +1,9 @@
 // --check-config, the RRL settings, and SIGHUP's re-read configuration
 // applied to a running server (Server::reconfigure): zones added, removed
-// or moved to another file, RRL and the log level change at once; what the
-// running threads hold without locks (listeners, keys, ACLs, policies,
-// the data directory) is reported as needing a restart.
+// or moved to another file, transfer ACLs, RRL and the log level change at
+// once; what the running threads hold without locks (listeners, keys,
+// update policies, writers, the data directory) is reported as needing a
+// restart.
 #include "server/runtime_config.h"
 
 #include <spdlog/spdlog.h>
@@ -12,6 +13,7 @@
 #include <unordered_set>
 
 #include "net/endpoint.h"
+#include "server/primary.h"
 #include "server/server.h"
 #include "tsig/keyfile.h"
 #include "update/policy.h"
@@ -27,10 +29,10 @@ static_assert(conf::RrlConfig::kMaxRate == net::RrlSettings::kMaxRate &&
               conf::RrlConfig::kMaxSlip == net::RrlSettings::kMaxSlip &&
               conf::RrlConfig::kMaxWindow == net::RrlSettings::kMaxWindow);
 
+// "example.test" and "example.test." alike.
 Result<wire::Name> origin_of(const std::string& text) {
-  std::string t = text;
-  if (t.empty() || t.back() != '.') t += '.';
-  return wire::Name::from_text(t);
+  static const wire::Name root;
+  return wire::Name::from_text(text, &root);
 }
 
 std::string zone_where(const conf::ZoneConfig& zc, const std::string& origin) {
@@ -48,9 +50,20 @@ bool file_only(const conf::ZoneConfig& zc) {
 // holds in structures its threads read without locks.
 bool same_wiring(const conf::ZoneConfig& a, const conf::ZoneConfig& b) {
   return a.update_policy == b.update_policy && a.serial_policy == b.serial_policy &&
-         a.allow_transfer == b.allow_transfer && a.notify == b.notify &&
+         a.notify == b.notify &&
          a.notify_ns == b.notify_ns && a.notify_ns_port == b.notify_ns_port &&
          a.primaries == b.primaries && a.ddns == b.ddns && a.write_back_s == b.write_back_s;
+}
+
+// Every zone's allow-transfer, to tell whether a reload changed any.
+std::string acl_text(const std::vector<conf::ZoneConfig>& zones) {
+  std::string out;
+  for (const auto& z : zones) {
+    out += z.name + ":";
+    for (const auto& e : z.allow_transfer) out += e + ",";
+    out += ";";
+  }
+  return out;
 }
 
 bool same_rrl(const conf::RrlConfig& a, const conf::RrlConfig& b) {
@@ -208,6 +221,15 @@ Result<void> Server::reconfigure(const conf::Config& next) {
     spdlog::info("reload: rrl {}", rrl_summary(cfg_.rrl));
   }
 
+  // Transfer ACLs, every zone's at once (keys stay the running ones).
+  if (primary_) {
+    if (auto r = primary_->set_acls(next); !r)
+      spdlog::error("reload: {} (new keys take effect at the next restart); transfer ACLs kept",
+                    r.error().message);
+    else if (acl_text(cfg_.zones) != acl_text(next.zones))
+      spdlog::info("reload: allow-transfer updated");
+  }
+
   // Zones, matched by origin.
   std::lock_guard<std::mutex> slots_lock(slots_mu_);
   std::unordered_set<wire::Name, wire::NameHash> wanted;
@@ -227,8 +249,8 @@ Result<void> Server::reconfigure(const conf::Config& next) {
                      origin->to_text());
         continue;
       }
-      if (!zc.allow_transfer.empty() || !zc.notify.empty() || zc.notify_ns)
-        spdlog::warn("reload: zone {}: its allow-transfer / notify take effect at the next restart",
+      if (!zc.notify.empty() || zc.notify_ns)
+        spdlog::warn("reload: zone {}: its notify takes effect at the next restart",
                      origin->to_text());
       ZoneSlot slot{zc, nullptr};
       auto z = load(slot, true);
@@ -283,6 +305,7 @@ Result<void> Server::reconfigure(const conf::Config& next) {
     spdlog::info("reload: zone {} removed", origin->to_text());
     removed++;
   }
+  cfg_.zones = next.zones;  // read only here after the start
   spdlog::info("reload: configuration applied ({} zones added, {} removed)", added, removed);
   return {};
 }

@@ -61,10 +61,10 @@ class Server {
   // keep the snapshot they hold: nothing is dropped.
   ReloadReport reload();
   // Applies a configuration re-read on SIGHUP (server/runtime_config.cc):
-  // file-fed zones added, removed or read from another file, RRL settings
-  // and the log level change at once; a change to what the threads hold
-  // (listeners, keys, ACLs, policies, data directory) is logged as taking
-  // effect at the next restart. A configuration with any problem changes
+  // file-fed zones added, removed or read from another file, transfer
+  // ACLs, RRL settings and the log level change at once; a change to what
+  // the threads hold (listeners, keys, policies, data directory) is logged
+  // as taking effect at the next restart. A configuration with any problem changes
   // nothing and returns the error (the problems are logged). Call reload()
   // after it for the zone files themselves.
   Result<void> reconfigure(const conf::Config& next);

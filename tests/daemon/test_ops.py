@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # Running ddnsd as a service: `--check-config` (good and bad configs, the bad
 # key named, nothing started), SIGHUP re-reading the configuration (a zone
-# added and removed, the RRL rate changed, a bad config refused with the
-# old one kept), journald-style log lines and sd_notify READY/RELOADING/
+# added and removed, a transfer ACL, the RRL rate changed, a bad config
+# refused with the old one kept), journald-style log lines and sd_notify READY/RELOADING/
 # STOPPING, and etc/ddnsd.service checked by systemd-analyze.
 import os
 import re
@@ -117,8 +117,11 @@ class ReconfigureTest(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
-    def yaml(self, port, zones, rrl="", extra=""):
+    def yaml(self, port, zones, rrl="", extra="", acl=None):
         zl = "".join(f"  - name: {z}\n    file: {z}.zone\n" for z in zones)
+        if acl:
+            zl = zl.replace("    file: example.test.zone\n",
+                            f"    file: example.test.zone\n    allow-transfer: [{acl}]\n")
         return (f"server:\n  listen: [\"127.0.0.1:{port}\"]\n  threads: 1\n  data-dir: var\n"
                 f"  log-level: info\n{extra}zones:\n{zl}{rrl}")
 
@@ -139,6 +142,10 @@ class ReconfigureTest(unittest.TestCase):
         s.close()
         return full
 
+    def axfr_rcode(self, port):
+        r = t.tcp_exchange("127.0.0.1", port, t.make_query("example.test", "AXFR", qid=9))
+        return t.parse_header(r[0])["rcode"] if r else None
+
     def reload_and_wait(self, d, marker):
         before = d.log().count(marker)
         d.reload()
@@ -153,9 +160,10 @@ class ReconfigureTest(unittest.TestCase):
         try:
             self.assertEqual(t.dig("127.0.0.1", port, "www.example.org").status, "REFUSED")
             self.assertGreaterEqual(self.flood(d, "127.6.0.1"), 29)  # RRL off
+            self.assertEqual(self.axfr_rcode(port), 5)  # no allow-transfer: REFUSED
 
-            # A zone added, RRL turned on at 3/s, the log level lowered.
-            t.write_file(path, self.yaml(port, ["example.test", "example.org"],
+            # A zone added, a transfer ACL, RRL turned on at 3/s.
+            t.write_file(path, self.yaml(port, ["example.test", "example.org"], acl="127.0.0.1",
                                          rrl="rrl:\n  responses-per-second: 3\n  slip: 0\n"))
             self.reload_and_wait(d, "reload: configuration applied")
             log = d.log()
@@ -165,6 +173,8 @@ class ReconfigureTest(unittest.TestCase):
             self.assertEqual((r.status, "aa" in r.flags), ("NOERROR", True))
             self.assertIn(" 7 ", r.answer[0].rdata + " ")
             self.assertLessEqual(self.flood(d, "127.6.1.1"), 2 * 3)
+            self.assertIn("reload: allow-transfer updated", log)
+            self.assertEqual(self.axfr_rcode(port), 0)
 
             # A bad config: refused with its key named; zones and RRL kept.
             t.write_file(path, self.yaml(port, ["example.test"],
@@ -191,6 +201,7 @@ class ReconfigureTest(unittest.TestCase):
             self.assertIn("server.listen changed: takes effect at the next restart", log)
             self.assertEqual(t.dig("127.0.0.1", port, "example.org", "SOA").status, "REFUSED")
             self.assertGreaterEqual(self.flood(d, "127.6.3.1"), 29)
+            self.assertEqual(self.axfr_rcode(port), 5)  # the ACL is gone again
             self.assertTrue(d.alive())
         finally:
             d.stop()
