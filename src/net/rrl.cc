@@ -230,8 +230,8 @@ uint32_t Rrl::now_seconds() {
   return uint32_t(ts.tv_sec);
 }
 
-size_t Rrl::limit(const RrlSettings& s, const sockaddr_storage& client, uint8_t* resp,
-                      size_t len, uint32_t now_s) {
+size_t Rrl::limit(const RrlSettings& s, const sockaddr_storage& client, uint8_t* resp, size_t len,
+                  uint32_t now_s) {
   if (s.responses_per_second == 0 || len < 12) return len;
   if ((resp[2] >> 3 & 0xF) != 0) return len;  // not a QUERY answer
   const auto* sa = reinterpret_cast<const sockaddr*>(&client);

@@ -61,6 +61,15 @@ struct RrlStats {
   std::atomic<uint64_t> would_limit{0};  // log-only: answers that would have been limited
 };
 
+// One table shared by every UDP worker rather than one per worker with
+// rate/N each: SO_REUSEPORT spreads a client's queries over the workers by
+// source port, which a spoofing attacker picks at random, so each worker
+// would see an unpredictable share of one network's answers and a split
+// rate would be too strict on one worker and too loose on another. An
+// entry is one 64-bit word changed by compare-and-swap, so workers take no
+// lock and never see half an update; they contend only when answering the
+// same (network, class) at the same moment, i.e. in the flood itself,
+// where a lost race costs one more try. Nothing is allocated per answer.
 class Rrl {
  public:
   enum class Verdict : uint8_t { Send, Drop, Slip };
