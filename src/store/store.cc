@@ -152,10 +152,10 @@ Result<uint32_t> apply_changes(std::vector<wire::RR>& records, uint32_t serial,
     for (const auto& rr : cs.added) {
       rrset_ttl[rrset_key(rr)] = rr.ttl;
       auto [it, fresh] = index.try_emplace(record_key(rr), records.size());
-      if (!fresh) {
-        records[it->second].ttl = rr.ttl;
-        continue;
-      }
+      if (!fresh)
+        return make_error(cs.origin.to_text() + ": changeset " + std::to_string(cs.serial_from) +
+                          " -> " + std::to_string(cs.serial_to) + " adds " + rr.owner.to_text() +
+                          " " + wire::type_to_text(rr.type) + " which is already present");
       records.push_back(rr);
       alive.push_back(true);
     }

@@ -147,13 +147,13 @@ class Store {
 // to date schema, and is read beside a running ddnsd without blocking it.
 Result<std::unique_ptr<Store>> open_data_dir(const std::string& data_dir, bool read_only);
 
-// Applies changesets in order to a record set at `serial`, as IXFR does
-// (RFC 1995 §4): each one's serial_from must be the running serial; its
-// `removed` records must be present (owner compared without case, rdata in
-// canonical form, TTL ignored); its `added` records are inserted (one
-// already there is not duplicated) and set the TTL of their whole RRset
-// (RFC 2181 §5.2), as zone::apply() does. Returns the final serial; on
-// error `records` is unspecified. Record order is not kept.
+// Applies changesets in order to a record set at `serial` (journal replay)
+// by the one rule zone::apply() states (zone/apply.h): serial_from chains,
+// every removed record is present and every added one is not (owner
+// without case, rdata in canonical form, TTL ignored), an added record sets
+// the TTL of its whole RRset (RFC 2181 §5.2). So replay builds exactly the
+// snapshot the writer published. Returns the final serial; on error
+// `records` is unspecified. Record order is not kept.
 Result<uint32_t> apply_changes(std::vector<wire::RR>& records, uint32_t serial,
                                std::span<const zone::ChangeSet> changes);
 

@@ -145,6 +145,18 @@ TEST(ApplyChanges, RejectsMissingRecordAndBrokenChain) {
   EXPECT_FALSE(apply_changes(recs, 1, gap).ok());
 }
 
+// The one application rule (zone/apply.h): a changeset is an exact
+// difference, so replay refuses an add of a record already there, as
+// zone::apply does, instead of quietly merging it.
+TEST(ApplyChanges, RejectsAddOfPresentRecordLikeZoneApply) {
+  auto recs = base_records(1);
+  recs.push_back(a("host.example.test.", 7));
+  std::vector<ChangeSet> dup = {change(1, 2, {a("HOST.example.test.", 7)})};
+  auto r = apply_changes(recs, 1, dup);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("already present"), std::string::npos) << r.error().message;
+}
+
 TEST(Codec, RoundTripAndCorruptInputIsAnError) {
   ChangeSet cs = change(7, 8, {a("x.example.test.", 1), a("y.example.test.", 2)}, {a("www.example.test.", 1)});
   cs.added.push_back(RR{N("e.example.test."), 99, 1, 5, {}});  // empty rdata

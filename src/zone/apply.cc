@@ -4,10 +4,13 @@
 // blob segment with the base (cost follows the change, not the zone).
 #include "zone/apply.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "wire/rdata.h"
 
 namespace ddns::zone {
 namespace {
@@ -38,6 +41,12 @@ std::string describe(const wire::RR& rr) {
 
 }  // namespace
 
+bool same_rdata(uint16_t type, std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  if (a.size() != b.size()) return false;
+  if (std::equal(a.begin(), a.end(), b.begin())) return true;
+  return wire::rdata_canonical(type, a) == wire::rdata_canonical(type, b);
+}
+
 Result<std::shared_ptr<const Zone>> apply(const Zone& base, const ChangeSet& cs) {
   return apply(base, std::span<const ChangeSet>(&cs, 1));
 }
@@ -59,6 +68,7 @@ Result<std::shared_ptr<const Zone>> apply(const Zone& base, std::span<const Chan
     return owners[it->second];
   };
 
+  uint32_t serial = base.serial();
   for (size_t c = 0; c < batch.size(); ++c) {
     const ChangeSet& cs = batch[c];
     if (cs.empty()) continue;
@@ -66,6 +76,12 @@ Result<std::shared_ptr<const Zone>> apply(const Zone& base, std::span<const Chan
       return make_error("changeset " + std::to_string(c) + " is for zone " + cs.origin.to_text() +
                         ", not " + base.origin().to_text());
     }
+    if (cs.serial_from != serial) {
+      return make_error("changeset " + std::to_string(cs.serial_from) + " -> " +
+                        std::to_string(cs.serial_to) + " does not follow serial " +
+                        std::to_string(serial));
+    }
+    serial = cs.serial_to;
     for (const wire::RR& rr : cs.removed) {
       if (!rr.owner.is_subdomain_of(base.origin())) {
         return make_error("removed record outside the zone: " + describe(rr));
@@ -73,7 +89,7 @@ Result<std::shared_ptr<const Zone>> apply(const Zone& base, std::span<const Chan
       Owner& o = owner_of(rr.owner);
       auto it = o.recs.begin();
       for (; it != o.recs.end(); ++it) {
-        if (it->type == rr.type && it->rdata == rr.rdata) break;
+        if (it->type == rr.type && same_rdata(rr.type, it->rdata, rr.rdata)) break;
       }
       if (it == o.recs.end()) return make_error("removed record not in the zone: " + describe(rr));
       o.recs.erase(it);
@@ -84,7 +100,7 @@ Result<std::shared_ptr<const Zone>> apply(const Zone& base, std::span<const Chan
       }
       Owner& o = owner_of(rr.owner);
       for (const Rec& r : o.recs) {
-        if (r.type == rr.type && r.rdata == rr.rdata) {
+        if (r.type == rr.type && same_rdata(rr.type, r.rdata, rr.rdata)) {
           return make_error("added record already in the zone: " + describe(rr));
         }
       }

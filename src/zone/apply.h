@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <cstdint>
 #include <span>
 
 #include "base/result.h"
@@ -11,13 +12,27 @@
 
 namespace ddns::zone {
 
-// The snapshot after `cs`. Every removed record must be in the zone (owner
-// case-insensitive, type and exact rdata; its TTL is not compared, as IXFR
-// peers differ there) and no added record may already be there. The SOA is
-// replaced like any other record (removed old, added new). An added record
-// sets the TTL of its whole RRset (RFC 2181 §5.2; update:: emits whole
-// RRsets when a TTL changes). Errors say which record and why; the base is
-// never touched.
+// THE rule for applying a ChangeSet, the same for every change source (the
+// writer's RFC 2136 / DynDNS2 / REST commits, an incoming IXFR, journal
+// replay in store::apply_changes): a ChangeSet is an exact difference.
+//  - its serial_from is the serial it applies to (RFC 1995 §4 chaining);
+//  - every removed record is in the zone and every added record is not yet
+//    there (after the removals), records compared by same_record();
+//  - an added record sets the TTL of its whole RRset (RFC 2181 §5.2).
+// Leniency belongs to the source, before a ChangeSet exists: RFC 2136
+// §3.4.2 makes deleting an absent RR a no-op, so update:: resolves each
+// UPDATE against the zone into an exact ChangeSet. For IXFR (RFC 1995) a
+// difference that does not fit means the secondary's copy diverged: the
+// caller fails it and falls back to AXFR.
+//
+// Records are the same record when owner (without case), type and rdata in
+// canonical form (RFC 4034 §6.2: names inside rdata without case) match;
+// TTL and class are not compared (IXFR peers differ on TTL of removals).
+bool same_rdata(uint16_t type, std::span<const uint8_t> a, std::span<const uint8_t> b);
+
+// The snapshot after `cs`, by the rule above. The SOA is replaced like any
+// other record (removed old, added new). Errors say which record and why;
+// the base is never touched.
 //
 // Cost: O(records changed) plus a copy of the touched node/table chunks and
 // a per-snapshot copy of the chunk pointer lists (about 1 per 512 nodes):

@@ -127,6 +127,29 @@ TEST(Apply, AddedMustNotDuplicate) {
   EXPECT_EQ(lookup(**r, "www.example.test.", 1).count, 2);
 }
 
+// The one rule (apply.h): records match by canonical rdata (names inside
+// rdata without case, RFC 4034 §6.2), serials must chain.
+TEST(Apply, CanonicalRdataAndSerialChain) {
+  auto z = base_zone();
+  ChangeSet cs = cs_from(10, 11);
+  cs.removed.push_back(rr("EXAMPLE.test.", 2, 3600, name_rd("NS1.Example.TEST.")));
+  cs.added.push_back(rr("example.test.", 2, 3600, name_rd("ns2.example.test.")));
+  auto r = zone::apply(*z, cs);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(lookup(**r, "example.test.", 2).count, 1);
+  // Adding a record already there differing only in rdata case is a duplicate.
+  ChangeSet dup = cs_from(10, 11);
+  dup.added.push_back(rr("example.test.", 2, 3600, name_rd("NS1.EXAMPLE.TEST.")));
+  EXPECT_FALSE(zone::apply(*z, dup).ok());
+  // A second changeset must start where the first ended.
+  std::vector<ChangeSet> gap = {cs_from(10, 11), cs_from(12, 13)};
+  auto g = zone::apply(*z, gap);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.error().message.find("does not follow"), std::string::npos) << g.error().message;
+  EXPECT_TRUE(same_rdata(2, name_rd("a.Example."), name_rd("A.example.")));
+  EXPECT_FALSE(same_rdata(16, wire::Bytes{1, 'a'}, wire::Bytes{1, 'A'}));  // TXT keeps case
+}
+
 TEST(Apply, OutsideZoneAndWrongOrigin) {
   auto z = base_zone();
   ChangeSet cs = cs_from(10, 11);
