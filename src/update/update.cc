@@ -49,12 +49,9 @@ void set_soa_serial(wire::Bytes& rd, uint32_t serial) {
 }
 
 // RFC 2136 §1.1.1: RRs are equal when their rdata is; names inside rdata
-// compare without case (BIND compares rdata in canonical form).
-bool same_rdata(uint16_t type, const wire::Bytes& a, const wire::Bytes& b) {
-  if (a.size() != b.size()) return false;
-  if (a == b) return true;
-  return wire::rdata_canonical(type, a) == wire::rdata_canonical(type, b);
-}
+// compare without case (BIND compares rdata in canonical form), the same
+// comparison the one application rule uses (zone/apply.h).
+using zone::same_rdata;
 
 // Types that may live beside a CNAME (RFC 4035 §2.5, RFC 2181 §10.1).
 bool cname_compatible(uint16_t type) {
@@ -172,7 +169,6 @@ const Node* Batch::lookup(const NodeMap& work, const wire::Name& owner, Node& sc
 
 Outcome Batch::process(const wire::Message& msg, const AllowedFn& allowed) {
   const wire::Name& origin = base_->origin();
-
   // §3.1.1 zone section.
   if (msg.question.size() != 1 || msg.question[0].qtype != kSOA) {
     return fail(Rcode::FormErr, "zone section must hold exactly one SOA question");
@@ -180,17 +176,21 @@ Outcome Batch::process(const wire::Message& msg, const AllowedFn& allowed) {
   if (msg.question[0].name != origin || msg.question[0].qclass != kIN) {
     return fail(Rcode::NotAuth, "not authoritative for " + msg.question[0].name.to_text());
   }
+  if (Outcome o = prerequisites(msg); o.rcode != Rcode::NoError) return o;
+  if (Outcome o = prescan(msg); o.rcode != Rcode::NoError) return o;
+  if (Outcome o = permissions(msg, allowed); o.rcode != Rcode::NoError) return o;
+  NodeMap work;
+  bool soa_changed = false;
+  if (Outcome o = update(msg, work, soa_changed); o.rcode != Rcode::NoError) return o;
+  return commit(work, soa_changed);
+}
 
+// §3.2: prerequisites, in the order of the §3.2.5 pseudocode.
+Outcome Batch::prerequisites(const wire::Message& msg) const {
+  const wire::Name& origin = base_->origin();
   const NodeMap none;
   Node scratch;
-
-  // §3.2 prerequisites, in the order of the §3.2.5 pseudocode.
-  struct Temp {
-    wire::Name owner;
-    uint16_t type;
-    std::vector<wire::Bytes> rdatas;
-  };
-  std::vector<Temp> temp;
+  std::vector<ValueRRset> temp;  // §3.2.5 "temp"
   for (const wire::RR& rr : msg.answer) {
     if (rr.ttl != 0) return fail(Rcode::FormErr, "prerequisite TTL not 0: " + rr_text(rr));
     if (!rr.owner.is_subdomain_of(origin)) {
@@ -219,18 +219,25 @@ Outcome Batch::process(const wire::Message& msg, const AllowedFn& allowed) {
       return fail(Rcode::FormErr, "bad prerequisite class or type: " + rr_text(rr));
     }
     // §2.4.2 RRset exists (value dependent): collect, compare below.
-    auto it = std::find_if(temp.begin(), temp.end(), [&](const Temp& t) {
+    auto it = std::find_if(temp.begin(), temp.end(), [&](const ValueRRset& t) {
       return t.type == rr.type && t.owner == rr.owner;
     });
     if (it == temp.end()) {
-      temp.push_back(Temp{rr.owner, rr.type, {}});
+      temp.push_back(ValueRRset{rr.owner, rr.type, {}});
       it = temp.end() - 1;
     }
     const bool dup = std::any_of(it->rdatas.begin(), it->rdatas.end(),
                                  [&](const wire::Bytes& b) { return same_rdata(rr.type, b, rr.rdata); });
     if (!dup) it->rdatas.push_back(rr.rdata);
   }
-  for (const Temp& t : temp) {
+  return value_prerequisites(temp);
+}
+
+// §2.4.2 / §3.2.5: each collected RRset must equal the zone's exactly.
+Outcome Batch::value_prerequisites(const std::vector<ValueRRset>& temp) const {
+  const NodeMap none;
+  Node scratch;
+  for (const ValueRRset& t : temp) {
     const Node* n = lookup(none, t.owner, scratch);
     const RRset* s = find_set(*n, t.type);
     bool equal = s && s->rdatas.size() == t.rdatas.size();
@@ -242,8 +249,12 @@ Outcome Batch::process(const wire::Message& msg, const AllowedFn& allowed) {
       return fail(Rcode::NXRRSet, "RRset differs: " + t.owner.to_text() + " " + wire::type_to_text(t.type));
     }
   }
+  return {};
+}
 
-  // §3.4.1 prescan.
+// §3.4.1: prescan, before anything is changed.
+Outcome Batch::prescan(const wire::Message& msg) const {
+  const wire::Name& origin = base_->origin();
   for (const wire::RR& rr : msg.authority) {
     if (!rr.owner.is_subdomain_of(origin)) return fail(Rcode::NotZone, "update outside the zone: " + rr_text(rr));
     if (rr.rclass == kIN) {
@@ -264,8 +275,14 @@ Outcome Batch::process(const wire::Message& msg, const AllowedFn& allowed) {
       return fail(Rcode::FormErr, "bad update class: " + rr_text(rr));
     }
   }
+  return {};
+}
 
-  // §3.3 permissions.
+// §3.3: permissions, per update RR.
+Outcome Batch::permissions(const wire::Message& msg, const AllowedFn& allowed) const {
+  const wire::Name& origin = base_->origin();
+  const NodeMap none;
+  Node scratch;
   for (const wire::RR& rr : msg.authority) {
     if (!allowed) return fail(Rcode::Refused, "no update policy");
     if (rr.rclass == kANY && rr.type == kTypeANY) {
@@ -281,61 +298,17 @@ Outcome Batch::process(const wire::Message& msg, const AllowedFn& allowed) {
     }
     if (!allowed(rr.owner, rr.type)) return fail(Rcode::Refused, "update not allowed: " + rr_text(rr));
   }
+  return {};
+}
 
-  // §3.4.2 update, into private copies of the touched owners.
-  NodeMap work;
-  auto touch = [&](const wire::Name& owner) -> Node& {
-    auto it = work.find(owner);
-    if (it != work.end()) return it->second;
-    Node copy = *lookup(none, owner, scratch);
-    return work.emplace(owner.lowercased(), std::move(copy)).first->second;
-  };
-  bool soa_changed = false;
+// §3.4.2: the update, into private copies (`work`) of the touched owners.
+Outcome Batch::update(const wire::Message& msg, NodeMap& work, bool& soa_changed) const {
+  const wire::Name& origin = base_->origin();
   for (const wire::RR& rr : msg.authority) {
     const bool apex = rr.owner == origin;
-    Node& n = touch(rr.owner);
+    Node& n = touch(work, rr.owner);
     if (rr.rclass == kIN) {
-      if (rr.type == kSOA) {
-        // §3.4.2.2: only at the apex, only with a newer serial; replaces.
-        RRset* s = apex ? find_set(n, kSOA) : nullptr;
-        if (!s || s->rdatas.empty() || !zone::serial_gt(soa_serial(rr.rdata), soa_serial(s->rdatas[0]))) {
-          continue;
-        }
-        s->rdatas.assign(1, rr.rdata);
-        s->ttl = rr.ttl;
-        soa_changed = true;
-        continue;
-      }
-      // §3.4.2.2: CNAME and other data exclude each other; the update RR
-      // that would break that is ignored (BIND and Knot do the same).
-      const bool has_cname = find_set(n, kCNAME) != nullptr;
-      const bool has_other = std::any_of(n.begin(), n.end(),
-                                         [](const RRset& s) { return !cname_compatible(s.type); });
-      if (rr.type == kCNAME ? has_other : (has_cname && !cname_compatible(rr.type))) continue;
-      RRset* s = find_set(n, rr.type);
-      if (s && (rr.type == kCNAME || rr.type == kDNAME)) {
-        // Singletons (RFC 1034 §3.6.2, RFC 6672 §2.4): the new one replaces.
-        if (!same_rdata(rr.type, s->rdatas[0], rr.rdata)) s->rdatas.assign(1, rr.rdata);
-        s->ttl = rr.ttl;
-        continue;
-      }
-      if (!s) s = &make_set(n, rr.type, rr.ttl);
-      const bool dup = std::any_of(s->rdatas.begin(), s->rdatas.end(),
-                                   [&](const wire::Bytes& b) { return same_rdata(rr.type, b, rr.rdata); });
-      if (!dup) {
-        const size_t limit = options_.max_records_per_type ? options_.max_records_per_type : 0xFFFF;
-        if (s->rdatas.size() >= limit) {
-          return fail(Rcode::Refused, "too many records in RRset: " + rr_text(rr));
-        }
-        s->rdatas.push_back(rr.rdata);
-      }
-      // A duplicate replaces the zone RR (§3.4.2.2), i.e. its TTL; an RRset
-      // has one TTL (RFC 2181 §5.2), so the whole RRset takes the TTL of
-      // the last RR added. BIND does the same (its update.c adjusts the
-      // TTL of every RR of the set); Knot 3.2 does it for a new RR but
-      // ignores a duplicate whose TTL differs (checked with nsupdate).
-      // The stored rdata of a duplicate is kept (its name case, if any).
-      s->ttl = rr.ttl;
+      if (Outcome o = add(n, rr, apex, soa_changed); o.rcode != Rcode::NoError) return o;
     } else if (rr.rclass == kANY) {
       if (rr.type == kTypeANY) {
         // §3.4.2.3: delete all RRsets at the name; the apex keeps SOA and NS.
@@ -348,7 +321,7 @@ Outcome Batch::process(const wire::Message& msg, const AllowedFn& allowed) {
     } else {  // kNONE: delete one RR
       if (rr.type == kSOA) continue;  // §3.4.2.4
       RRset* s = find_set(n, rr.type);
-      if (!s) continue;
+      if (!s) continue;  // §3.4.2: deleting an absent RR is a no-op
       auto it = std::find_if(s->rdatas.begin(), s->rdatas.end(),
                              [&](const wire::Bytes& b) { return same_rdata(rr.type, b, rr.rdata); });
       if (it == s->rdatas.end()) continue;
@@ -357,15 +330,74 @@ Outcome Batch::process(const wire::Message& msg, const AllowedFn& allowed) {
       if (s->rdatas.empty()) erase_set(n, rr.type);
     }
   }
+  return {};
+}
 
-  // Diff the touched owners against the state before this message.
+// §3.4.2.2: add one RR to the owner's working copy `n`.
+Outcome Batch::add(Node& n, const wire::RR& rr, bool apex, bool& soa_changed) const {
+  if (rr.type == kSOA) {
+    // Only at the apex, only with a newer serial; replaces.
+    RRset* s = apex ? find_set(n, kSOA) : nullptr;
+    if (!s || s->rdatas.empty() || !zone::serial_gt(soa_serial(rr.rdata), soa_serial(s->rdatas[0]))) {
+      return {};
+    }
+    s->rdatas.assign(1, rr.rdata);
+    s->ttl = rr.ttl;
+    soa_changed = true;
+    return {};
+  }
+  // CNAME and other data exclude each other; the update RR that would
+  // break that is ignored (BIND and Knot do the same).
+  const bool has_cname = find_set(n, kCNAME) != nullptr;
+  const bool has_other = std::any_of(n.begin(), n.end(),
+                                     [](const RRset& s) { return !cname_compatible(s.type); });
+  if (rr.type == kCNAME ? has_other : (has_cname && !cname_compatible(rr.type))) return {};
+  RRset* s = find_set(n, rr.type);
+  if (s && (rr.type == kCNAME || rr.type == kDNAME)) {
+    // Singletons (RFC 1034 §3.6.2, RFC 6672 §2.4): the new one replaces.
+    if (!same_rdata(rr.type, s->rdatas[0], rr.rdata)) s->rdatas.assign(1, rr.rdata);
+    s->ttl = rr.ttl;
+    return {};
+  }
+  if (!s) s = &make_set(n, rr.type, rr.ttl);
+  const bool dup = std::any_of(s->rdatas.begin(), s->rdatas.end(),
+                               [&](const wire::Bytes& b) { return same_rdata(rr.type, b, rr.rdata); });
+  if (!dup) {
+    const size_t limit = options_.max_records_per_type ? options_.max_records_per_type : 0xFFFF;
+    if (s->rdatas.size() >= limit) {
+      return fail(Rcode::Refused, "too many records in RRset: " + rr_text(rr));
+    }
+    s->rdatas.push_back(rr.rdata);
+  }
+  // A duplicate replaces the zone RR (§3.4.2.2), i.e. its TTL; an RRset
+  // has one TTL (RFC 2181 §5.2), so the whole RRset takes the TTL of
+  // the last RR added. BIND does the same (its update.c adjusts the
+  // TTL of every RR of the set); Knot 3.2 does it for a new RR but
+  // ignores a duplicate whose TTL differs (checked with nsupdate).
+  // The stored rdata of a duplicate is kept (its name case, if any).
+  s->ttl = rr.ttl;
+  return {};
+}
+
+Batch::Node& Batch::touch(NodeMap& work, const wire::Name& owner) const {
+  auto it = work.find(owner);
+  if (it != work.end()) return it->second;
+  Node scratch;
+  Node copy = *lookup(NodeMap(), owner, scratch);
+  return work.emplace(owner.lowercased(), std::move(copy)).first->second;
+}
+
+// The exact difference between the state before this message and `work`
+// (SOA left out: commit() puts it first in each list).
+zone::ChangeSet Batch::diff(const NodeMap& work) const {
+  const NodeMap none;
+  Node scratch;
   std::vector<const wire::Name*> owners;
   owners.reserve(work.size());
   for (const auto& [name, n] : work) owners.push_back(&name);
   std::sort(owners.begin(), owners.end(),
             [](const wire::Name* a, const wire::Name* b) { return a->canonical_less(*b); });
-  Outcome out;
-  zone::ChangeSet& cs = out.changes;
+  zone::ChangeSet cs;
   for (const wire::Name* owner : owners) {
     const Node& after = work.at(*owner);
     const Node& before = *lookup(none, *owner, scratch);
@@ -375,7 +407,7 @@ Outcome Batch::process(const wire::Message& msg, const AllowedFn& allowed) {
     std::sort(types.begin(), types.end());
     types.erase(std::unique(types.begin(), types.end()), types.end());
     for (uint16_t t : types) {
-      if (t == kSOA) continue;  // handled below, first in each list
+      if (t == kSOA) continue;
       const RRset* b = find_set(before, t);
       const RRset* a = find_set(after, t);
       const bool same_ttl = a && b && a->ttl == b->ttl;
@@ -391,14 +423,22 @@ Outcome Batch::process(const wire::Message& msg, const AllowedFn& allowed) {
       }
     }
   }
-  if (cs.empty() && !soa_changed) return out;  // §3.6: nothing changed, no serial bump
+  return cs;
+}
 
-  // §3.6: the serial moves forward, unless the update set a newer SOA
-  // itself (BIND then keeps the client's serial).
+// §3.6: the serial moves forward (unless the update set a newer SOA
+// itself: BIND then keeps the client's serial), and the change joins the
+// batch's pending state.
+Outcome Batch::commit(NodeMap& work, bool soa_changed) {
+  const wire::Name& origin = base_->origin();
+  Outcome out;
+  zone::ChangeSet& cs = out.changes;
+  cs = diff(work);
+  if (cs.empty() && !soa_changed) return out;  // §3.6: nothing changed, no serial bump
   Node apex_scratch;
-  const Node& apex_before = *lookup(none, origin, apex_scratch);
+  const Node& apex_before = *lookup(NodeMap(), origin, apex_scratch);
   const RRset* old_soa = find_set(apex_before, kSOA);
-  Node& apex_after = touch(origin);
+  Node& apex_after = touch(work, origin);
   RRset* new_soa = find_set(apex_after, kSOA);
   if (!old_soa || !new_soa || old_soa->rdatas.empty() || new_soa->rdatas.empty()) {
     return fail(Rcode::ServFail, "zone has no SOA");
@@ -412,8 +452,6 @@ Outcome Batch::process(const wire::Message& msg, const AllowedFn& allowed) {
   cs.origin = origin;
   cs.serial_from = serial_;
   cs.serial_to = soa_serial(new_soa->rdatas[0]);
-
-  // Commit into the pending state.
   for (auto& [name, n] : work) pending_[name] = std::move(n);
   serial_ = cs.serial_to;
   changes_.push_back(cs);

@@ -97,7 +97,24 @@ class Batch {
 
  private:
   using NodeMap = std::unordered_map<wire::Name, Node, wire::NameHash>;
+  // An RRset named by value-dependent prerequisites (RFC 2136 §2.4.2).
+  struct ValueRRset {
+    wire::Name owner;
+    uint16_t type = 0;
+    std::vector<wire::Bytes> rdatas;
+  };
   const Node* lookup(const NodeMap& work, const wire::Name& owner, Node& scratch) const;
+  Node& touch(NodeMap& work, const wire::Name& owner) const;
+  // The steps of process(), named after RFC 2136; each returns NoError to
+  // go on, or the Outcome that ends the message.
+  Outcome prerequisites(const wire::Message& msg) const;                      // §3.2
+  Outcome value_prerequisites(const std::vector<ValueRRset>& temp) const;    // §3.2.5
+  Outcome prescan(const wire::Message& msg) const;                           // §3.4.1
+  Outcome permissions(const wire::Message& msg, const AllowedFn& allowed) const;  // §3.3
+  Outcome update(const wire::Message& msg, NodeMap& work, bool& soa_changed) const;  // §3.4.2
+  Outcome add(Node& n, const wire::RR& rr, bool apex, bool& soa_changed) const;  // §3.4.2.2
+  zone::ChangeSet diff(const NodeMap& work) const;
+  Outcome commit(NodeMap& work, bool soa_changed);  // §3.6 serial, then pending state
 
   std::shared_ptr<const zone::Zone> base_;
   Options options_;
