@@ -1,6 +1,7 @@
-// ddnsd as a secondary: one refresh thread per zone running the SOA timers
-// (RFC 1034 §4.3.5, RFC 1035 §3.3.13), NOTIFY in (RFC 1996 §3.7-3.11),
-// IXFR with AXFR fallback, applied to the store before it is published.
+// ddnsd as a secondary, the wiring: one refresh thread per zone runs the
+// xfr::RefreshSchedule and xfr::refresh_once (the protocol, I/O-free) over
+// the real transfer functions, and hands every transfer to the zone's
+// writer (durable, journaled, published, NOTIFY onwards).
 #include "server/secondary.h"
 
 #include <spdlog/spdlog.h>
@@ -20,26 +21,17 @@
 
 #include "wire/message.h"
 #include "xfr/in.h"
-#include "zone/apply.h"
-#include "zone/serial.h"
+#include "xfr/refresh.h"
 
 namespace ddns::server {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = xfr::RefreshClock;
 using std::chrono::seconds;
 
 constexpr uint16_t kSoa = uint16_t(wire::RRType::SOA);
 constexpr uint16_t kIn = uint16_t(wire::RRClass::IN);
-// Without a copy there are no SOA timers yet: try again this often.
-constexpr seconds kNoDataRetry{5};
-
-// RFC 1912 §2.2 sanity bounds on the timers a primary hands us, so a
-// zero or absurd value neither spins nor parks the zone for months.
-seconds clamp_timer(uint32_t v, uint32_t lo, uint32_t hi) {
-  return seconds(std::clamp(v, lo, hi));
-}
 
 wire::RR apex_soa(const zone::Zone& z) {
   zone::RRsetView v = z.soa();
@@ -78,15 +70,6 @@ Result<wire::Name> origin_of(const std::string& text) {
   std::string t = text;
   if (t.empty() || t.back() != '.') t += '.';
   return wire::Name::from_text(t);
-}
-
-const char* kind_text(xfr::Transfer::Kind k) {
-  switch (k) {
-    case xfr::Transfer::Kind::UpToDate: return "up to date";
-    case xfr::Transfer::Kind::Full: return "AXFR";
-    case xfr::Transfer::Kind::Incremental: return "IXFR";
-  }
-  return "?";
 }
 
 int64_t unix_ms() {
@@ -147,18 +130,23 @@ struct Secondaries::Impl {
     wire::Name origin;
     std::string name;  // text, for logs
     std::vector<xfr::PrimaryAddr> primaries;
+    std::shared_ptr<const zone::Zone> initial;  // what initial() handed out
+    update::ZoneWriter* writer = nullptr;       // set by start()
 
     std::mutex mu;
     std::condition_variable cv;
-    bool notified = false;  // GUARDED_BY(mu): a NOTIFY asks for a refresh
-    std::shared_ptr<const zone::Zone> current;  // GUARDED_BY(mu)
-    bool have_data = false;                     // GUARDED_BY(mu): current is not a placeholder
+    bool notified = false;   // GUARDED_BY(mu): a NOTIFY asks for a refresh
+    bool have_data = false;  // GUARDED_BY(mu): the writer's copy is not a placeholder
     std::thread thread;
+
+    std::shared_ptr<const zone::Zone> current() const {
+      return writer ? writer->current() : initial;
+    }
   };
 
   store::Store* store;
   std::shared_ptr<const tsig::KeyRing> ring;
-  PublishFn publish;
+  WriterFn writer_of;
   xfr::Limits limits;
   store::TrimPolicy trim;
   size_t trim_slack = 0;
@@ -191,21 +179,78 @@ struct Secondaries::Impl {
   }
 
   void run(ZoneState& zs);
-  // One refresh attempt over all primaries; true on success (up to date or
-  // a new copy published).
-  bool refresh(ZoneState& zs, bool via_notify);
-  Result<xfr::Transfer::Kind> transfer_from(ZoneState& zs, const xfr::PrimaryAddr& p,
-                                            bool via_notify);
-  Result<void> apply(ZoneState& zs, xfr::Transfer&& t);
+  std::optional<xfr::SoaTimers> timers(ZoneState& zs);
   void load_initial(ZoneState& zs);
+  void trim_journal(ZoneState& zs);
 };
 
+namespace {
+
+// The real I/O behind xfr::refresh_once for one zone: transfers over the
+// network, applied through the zone's writer.
+class ZoneTransport final : public xfr::RefreshTransport {
+ public:
+  using Impl = Secondaries::Impl;
+  ZoneTransport(Impl& m, Impl::ZoneState& zs) : m_(m), zs_(zs) {}
+
+  size_t primaries() const override { return zs_.primaries.size(); }
+  std::string primary_text(size_t i) const override { return zs_.primaries[i].text; }
+  std::optional<wire::RR> our_soa() override {
+    {
+      std::lock_guard lk(zs_.mu);
+      if (!zs_.have_data) return std::nullopt;
+    }
+    return apex_soa(*zs_.current());
+  }
+  Result<uint32_t> query_soa(size_t i) override {
+    return xfr::query_soa(zs_.primaries[i], zs_.origin, m_.limits, &m_.stopping);
+  }
+  Result<xfr::Transfer> transfer(size_t i, const wire::RR* our_soa) override {
+    return xfr::run_transfer(zs_.primaries[i], zs_.origin, our_soa, m_.limits, &m_.stopping);
+  }
+  bool cancelled() const override { return m_.stopping.load(); }
+
+  xfr::Applied apply(xfr::Transfer&& t, std::string* why) override {
+    update::StateChange c;
+    if (t.kind == xfr::Transfer::Kind::Full) {
+      c.kind = update::StateChange::Kind::Replace;
+      c.records = std::move(t.records);
+    } else {
+      c.kind = update::StateChange::Kind::Differences;
+      c.changes = std::move(t.changes);
+      std::lock_guard lk(zs_.mu);
+      if (!zs_.have_data) {
+        *why = "IXFR without a copy";
+        return xfr::Applied::Diverged;
+      }
+    }
+    update::StateResult r = zs_.writer->change_state(std::move(c));
+    if (r.outcome != update::StateOutcome::Applied) {
+      *why = std::string(update::outcome_text(r.outcome)) + ": " + r.reason;
+      return r.outcome == update::StateOutcome::Diverged ? xfr::Applied::Diverged
+                                                         : xfr::Applied::Failed;
+    }
+    {
+      std::lock_guard lk(zs_.mu);
+      zs_.have_data = true;
+    }
+    if (t.kind == xfr::Transfer::Kind::Incremental) m_.trim_journal(zs_);
+    return xfr::Applied::Ok;
+  }
+
+ private:
+  Impl& m_;
+  Impl::ZoneState& zs_;
+};
+
+}  // namespace
+
 Secondaries::Secondaries(store::Store* store, std::shared_ptr<const tsig::KeyRing> ring,
-                         PublishFn publish)
+                         WriterFn writer_of)
     : impl_(std::make_unique<Impl>()) {
   impl_->store = store;
   impl_->ring = ring ? std::move(ring) : std::make_shared<tsig::KeyRing>();
-  impl_->publish = std::move(publish);
+  impl_->writer_of = std::move(writer_of);
 }
 
 Secondaries::~Secondaries() { stop(); }
@@ -278,15 +323,14 @@ void Secondaries::Impl::load_initial(ZoneState& zs) {
     z = placeholder(zs.origin);
     spdlog::info("zone {}: no copy yet, SERVFAIL until the first transfer", zs.name);
   }
-  zs.current = z;
+  zs.initial = z;
 }
 
 std::vector<std::shared_ptr<const zone::Zone>> Secondaries::initial() {
   std::vector<std::shared_ptr<const zone::Zone>> out;
   for (auto& zs : impl_->zones) {
     if (!impl_->initialised) impl_->load_initial(*zs);
-    std::lock_guard lk(zs->mu);
-    if (zs->current) out.push_back(zs->current);
+    if (zs->initial) out.push_back(zs->initial);
   }
   impl_->initialised = true;
   return out;
@@ -298,6 +342,11 @@ void Secondaries::start() {
   impl_->started = true;
   impl_->stopping = false;
   for (auto& zs : impl_->zones) {
+    zs->writer = impl_->writer_of ? impl_->writer_of(zs->origin) : nullptr;
+    if (!zs->writer) {
+      spdlog::error("zone {}: no zone writer, not refreshed", zs->name);
+      continue;
+    }
     Impl::ZoneState* p = zs.get();
     zs->thread = std::thread([this, p] { impl_->run(*p); });
   }
@@ -319,188 +368,64 @@ bool Secondaries::is_secondary(const wire::Name& origin) const {
   return impl_->by_name.count(origin) != 0;
 }
 
-void Secondaries::Impl::run(ZoneState& zs) {
-  auto now = Clock::now();
-  auto next_refresh = now;  // first refresh at once
-  std::optional<Clock::time_point> expire_at;
-  bool expired = false;
-  auto timers = [&]() -> std::optional<xfr::SoaTimers> {
+std::optional<xfr::SoaTimers> Secondaries::Impl::timers(ZoneState& zs) {
+  {
     std::lock_guard lk(zs.mu);
     if (!zs.have_data) return std::nullopt;
-    return xfr::soa_timers(apex_soa(*zs.current).rdata);
-  };
-  if (auto t = timers()) {
-    auto left = std::chrono::milliseconds(int64_t(clamp_timer(t->expire, 1, 0x7fffffff).count()) * 1000);
-    if (auto last = stored_refresh(zs)) {
-      left = std::chrono::milliseconds(refresh_state::expire_left_ms(*last, unix_ms(), t->expire));
-      spdlog::info("zone {}: last refresh {} s ago, expires in {} s without one", zs.name,
-                   (unix_ms() - *last) / 1000, std::max<int64_t>(0, left.count() / 1000));
-    }
-    expire_at = now + left;
-    std::lock_guard lk(zs.mu);
-    expired = zs.current->expired();
   }
+  return xfr::soa_timers(apex_soa(*zs.current()).rdata);
+}
 
+void Secondaries::Impl::trim_journal(ZoneState& zs) {
+  auto info = store->zone_info(zs.origin);
+  if (!info || !info->has_value() || !trim.keep_count ||
+      (*info)->journal_length <= trim.keep_count + trim_slack)
+    return;
+  store::TrimPolicy tp = trim;
+  tp.now = std::chrono::system_clock::now();
+  auto folded = store->trim_journal(zs.origin, tp);
+  if (!folded) spdlog::warn("zone {}: journal trim: {}", zs.name, folded.error().message);
+}
+
+void Secondaries::Impl::run(ZoneState& zs) {
+  std::optional<std::chrono::milliseconds> left;
+  auto t = timers(zs);
+  if (auto last = stored_refresh(zs); t && last) {
+    left = std::chrono::milliseconds(refresh_state::expire_left_ms(*last, unix_ms(), t->expire));
+    spdlog::info("zone {}: last refresh {} s ago, expires in {} s without one", zs.name,
+                 (unix_ms() - *last) / 1000, std::max<int64_t>(0, left->count() / 1000));
+  }
+  xfr::RefreshSchedule sched(t, left, t && zs.current()->expired(), Clock::now());
   while (!stopping.load()) {
-    bool via_notify = false;
+    xfr::Due due = xfr::Due::Nothing;
     {
       std::unique_lock lk(zs.mu);
-      auto wake = next_refresh;
-      if (expire_at && !expired) wake = std::min(wake, *expire_at);
+      const auto wake = sched.wake();
       zs.cv.wait_until(lk, wake, [&] {
         return stopping.load() || zs.notified || Clock::now() >= wake;
       });
       if (stopping.load()) break;
-      via_notify = zs.notified;
+      if (zs.notified) sched.notified();
       zs.notified = false;
-      now = Clock::now();
-      // RFC 1035 §3.3.13: no successful refresh for EXPIRE seconds -> the
-      // copy is no longer authoritative.
-      if (expire_at && !expired && now >= *expire_at) {
-        expired = true;
-        zs.current->set_expired(true);
-        spdlog::warn("zone {}: expired (no successful refresh from any primary), answering SERVFAIL",
-                     zs.name);
-      }
+      due = sched.due(Clock::now());
     }
-    if (!via_notify && now < next_refresh) continue;
-
-    bool ok = refresh(zs, via_notify);
+    if (due == xfr::Due::Nothing) continue;
+    if (due == xfr::Due::Expire) {
+      zs.current()->set_expired(true);
+      spdlog::warn("zone {}: expired (no successful refresh from any primary), answering SERVFAIL",
+                   zs.name);
+      continue;
+    }
+    ZoneTransport transport(*this, zs);
+    const xfr::Attempt a = xfr::refresh_once(transport, zs.name, due == xfr::Due::NotifyRefresh);
     if (stopping.load()) break;
-    now = Clock::now();
-    auto t = timers();
-    if (ok) note_refresh(zs);
-    if (ok && t) {
-      expire_at = now + clamp_timer(t->expire, 1, 0x7fffffff);
-      next_refresh = now + clamp_timer(t->refresh, 1, 7 * 86400);
-      if (expired) {
-        std::lock_guard lk(zs.mu);
-        zs.current->set_expired(false);  // a new snapshot starts unexpired anyway
-        expired = false;
-        spdlog::info("zone {}: refreshed, serving again (serial {})", zs.name, zs.current->serial());
-      }
-    } else if (t) {
-      next_refresh = now + clamp_timer(t->retry, 1, 86400);
-    } else {
-      next_refresh = now + kNoDataRetry;
+    if (a != xfr::Attempt::Failed) note_refresh(zs);
+    if (sched.attempted(a, timers(zs), Clock::now())) {
+      auto z = zs.current();
+      z->set_expired(false);  // a new snapshot starts unexpired anyway
+      spdlog::info("zone {}: refreshed, serving again (serial {})", zs.name, z->serial());
     }
   }
-}
-
-bool Secondaries::Impl::refresh(ZoneState& zs, bool via_notify) {
-  for (const auto& p : zs.primaries) {
-    if (stopping.load()) return false;
-    auto r = transfer_from(zs, p, via_notify);
-    if (r) return true;
-    spdlog::warn("zone {}: refresh from {} failed: {}", zs.name, p.text, r.error().message);
-  }
-  return false;
-}
-
-Result<xfr::Transfer::Kind> Secondaries::Impl::transfer_from(ZoneState& zs,
-                                                              const xfr::PrimaryAddr& p,
-                                                              bool via_notify) {
-  std::optional<wire::RR> our_soa;
-  uint32_t our_serial = 0;
-  {
-    std::lock_guard lk(zs.mu);
-    if (zs.have_data) {
-      our_soa = apex_soa(*zs.current);
-      our_serial = zs.current->serial();
-    }
-  }
-  // RFC 1996 §3.11 asks for the SOA first; after a NOTIFY we go straight
-  // to IXFR instead, whose single-SOA answer (RFC 1995 §4) says the same
-  // and saves a round trip on the propagation path.
-  if (our_soa && !via_notify) {
-    auto serial = xfr::query_soa(p, zs.origin, limits, &stopping);
-    if (!serial) return serial.error();
-    if (!zone::serial_gt(*serial, our_serial)) return xfr::Transfer::Kind::UpToDate;
-  }
-  auto start = Clock::now();
-  bool tried_ixfr = our_soa.has_value();
-  auto t = xfr::run_transfer(p, zs.origin, our_soa ? &*our_soa : nullptr, limits, &stopping);
-  if (!t && tried_ixfr && !stopping.load()) {
-    spdlog::info("zone {}: IXFR from {} failed ({}), trying AXFR", zs.name, p.text,
-                 t.error().message);
-    tried_ixfr = false;
-    t = xfr::run_transfer(p, zs.origin, nullptr, limits, &stopping);
-  }
-  if (!t) return t.error();
-  auto kind = t->kind;
-  if (kind == xfr::Transfer::Kind::UpToDate) return kind;
-  // Never step back to an older (or the same) serial (RFC 1982 compare).
-  if (our_soa && !zone::serial_gt(t->serial, our_serial)) return xfr::Transfer::Kind::UpToDate;
-  size_t msgs = t->messages, bytes = t->bytes, n = t->records.size() + t->changes.size();
-  uint32_t serial = t->serial;
-  auto applied = apply(zs, std::move(*t));
-  if (!applied && kind == xfr::Transfer::Kind::Incremental && !stopping.load()) {
-    // The differences do not fit our copy: take the whole zone.
-    spdlog::warn("zone {}: IXFR from {} not applicable ({}), trying AXFR", zs.name, p.text,
-                 applied.error().message);
-    auto full = xfr::run_transfer(p, zs.origin, nullptr, limits, &stopping);
-    if (!full) return full.error();
-    kind = full->kind;
-    msgs = full->messages;
-    bytes = full->bytes;
-    n = full->records.size();
-    serial = full->serial;
-    applied = apply(zs, std::move(*full));
-  }
-  if (!applied) return applied.error();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-  spdlog::info("zone {}: {} from {} -> serial {} ({} {}, {} messages, {} bytes, {} ms)", zs.name,
-               kind_text(kind), p.text, serial, n,
-               kind == xfr::Transfer::Kind::Full ? "records" : "changesets", msgs, bytes, ms);
-  return kind;
-}
-
-Result<void> Secondaries::Impl::apply(ZoneState& zs, xfr::Transfer&& t) {
-  std::shared_ptr<const zone::Zone> next;
-  if (t.kind == xfr::Transfer::Kind::Full) {
-    auto t0 = Clock::now();
-    // One transaction: a crash leaves the old copy or the new one, never half.
-    auto put = store->put_zone_snapshot(zs.origin, t.serial, t.records);
-    if (!put) return make_error("store: " + put.error().message);
-    auto t1 = Clock::now();
-    auto built = zone::Zone::build(zs.origin, std::move(t.records));
-    if (!built) return make_error("zone: " + built.error().message);
-    next = *built;
-    using ms = std::chrono::milliseconds;
-    spdlog::debug("zone {}: AXFR applied: store {} ms, build {} ms", zs.name,
-                  std::chrono::duration_cast<ms>(t1 - t0).count(),
-                  std::chrono::duration_cast<ms>(Clock::now() - t1).count());
-  } else if (t.kind == xfr::Transfer::Kind::Incremental) {
-    std::shared_ptr<const zone::Zone> cur;
-    {
-      std::lock_guard lk(zs.mu);
-      if (!zs.have_data) return make_error("IXFR without a copy");
-      cur = zs.current;
-    }
-    // Check the differences against our copy before anything is written.
-    auto built = zone::apply(*cur, std::span<const zone::ChangeSet>(t.changes));
-    if (!built) return make_error(built.error().message);
-    auto app = store->append_changes(t.changes);
-    if (!app) return make_error("store: " + app.error().message);
-    next = *built;
-    auto info = store->zone_info(zs.origin);
-    if (info && info->has_value() && trim.keep_count &&
-        (*info)->journal_length > trim.keep_count + trim_slack) {
-      store::TrimPolicy tp = trim;
-      tp.now = std::chrono::system_clock::now();
-      auto folded = store->trim_journal(zs.origin, tp);
-      if (!folded) spdlog::warn("zone {}: journal trim: {}", zs.name, folded.error().message);
-    }
-  } else {
-    return {};
-  }
-  {
-    std::lock_guard lk(zs.mu);
-    zs.current = next;
-    zs.have_data = true;
-  }
-  if (publish) publish(next);
-  return {};
 }
 
 size_t Secondaries::handle_notify(std::span<const uint8_t> query, const net::Peer* peer,
@@ -548,28 +473,42 @@ size_t Secondaries::handle_notify(std::span<const uint8_t> query, const net::Pee
   if (it == impl_->by_name.end()) return reply(wire::Rcode::NotAuth, &q, vp);
   Impl::ZoneState& zs = *it->second;
 
-  // RFC 1996 §3.10: only from a configured primary (and with its key).
   const sockaddr* sa = peer ? reinterpret_cast<const sockaddr*>(peer->addr) : nullptr;
   socklen_t sl = peer ? peer->addr_len : 0;
-  bool allowed = false;
-  for (const auto& p : zs.primaries) {
-    if (!xfr::same_address(p.addr, sa, sl)) continue;
-    if (p.key && !(v && v->key && v->key->name == p.key->name)) continue;
-    allowed = true;
-    break;
-  }
-  if (!allowed) {
+  const wire::Name* key = v && v->key ? &v->key->name : nullptr;
+  if (!notify_allowed(zs.origin, sa, sl, key)) {
     spdlog::warn("zone {}: NOTIFY refused (not from a configured primary{})", zs.name,
                  v ? "" : ", or unsigned");
     return reply(wire::Rcode::Refused, &q, vp);
   }
+  notify_received(zs.origin);
+  spdlog::debug("zone {}: NOTIFY accepted", zs.name);
+  return reply(wire::Rcode::NoError, &q, vp);
+}
+
+bool Secondaries::notify_received(const wire::Name& origin) {
+  auto it = impl_->by_name.find(origin);
+  if (it == impl_->by_name.end()) return false;
+  Impl::ZoneState& zs = *it->second;
   {
     std::lock_guard lk(zs.mu);
     zs.notified = true;
   }
   zs.cv.notify_one();
-  spdlog::debug("zone {}: NOTIFY accepted", zs.name);
-  return reply(wire::Rcode::NoError, &q, vp);
+  return true;
+}
+
+bool Secondaries::notify_allowed(const wire::Name& origin, const sockaddr* sa, socklen_t len,
+                                 const wire::Name* key) const {
+  auto it = impl_->by_name.find(origin);
+  if (it == impl_->by_name.end()) return false;
+  // RFC 1996 §3.10: only from a configured primary (and with its key).
+  for (const auto& p : it->second->primaries) {
+    if (!xfr::same_address(p.addr, sa, len)) continue;
+    if (p.key && !(key && *key == p.key->name)) continue;
+    return true;
+  }
+  return false;
 }
 
 }  // namespace ddns::server

@@ -1,9 +1,11 @@
 // ddnsd as a secondary: per zone, SOA refresh/retry/expire timers (RFC 1034
 // §4.3.5, RFC 1035 §3.3.13), NOTIFY from the configured primaries (RFC 1996
 // §3.7), IXFR (RFC 1995) with AXFR (RFC 5936) fallback, primaries tried in
-// order, TSIG on every exchange when a key is given. A transfer is applied
-// to the store first (one transaction: a killed transfer leaves the old
-// copy) and published after, so a restart serves the last good copy at once.
+// order, TSIG on every exchange when a key is given. The protocol is
+// xfr/refresh.h; this wires it to sockets, threads and the zone's writer,
+// which makes a transfer durable (one transaction: a killed transfer leaves
+// the old copy) before it publishes it, so a restart serves the last good
+// copy at once.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +22,7 @@
 #include "net/frontend.h"
 #include "store/store.h"
 #include "tsig/tsig.h"
+#include "update/writer.h"
 #include "zone/zone.h"
 
 namespace ddns::server {
@@ -40,11 +43,12 @@ int64_t expire_left_ms(int64_t last_ms, int64_t now_ms, uint32_t expire_s);
 
 class Secondaries {
  public:
-  using PublishFn = std::function<void(std::shared_ptr<const zone::Zone>)>;
-  // `store` must not be null (secondaries need a data dir). `publish` is
-  // called (from the secondary's thread) with every newly transferred copy,
-  // and with an expired copy's replacement.
-  Secondaries(store::Store* store, std::shared_ptr<const tsig::KeyRing> ring, PublishFn publish);
+  // The zone's writer (the one writer of its state), asked at start().
+  using WriterFn = std::function<update::ZoneWriter*(const wire::Name& origin)>;
+  // `store` must not be null (secondaries need a data dir); it is read at
+  // initial() and its journal trimmed, zone state is written only through
+  // the writers `writer_of` names.
+  Secondaries(store::Store* store, std::shared_ptr<const tsig::KeyRing> ring, WriterFn writer_of);
   ~Secondaries();
   Secondaries(const Secondaries&) = delete;
   Secondaries& operator=(const Secondaries&) = delete;
@@ -53,9 +57,10 @@ class Secondaries {
   Result<void> configure(const conf::Config& cfg);
   // Per secondary zone, what to serve at start: the store's last good copy,
   // or a placeholder (apex SOA only, marked expired: SERVFAIL) until the
-  // first transfer. Call after configure(), before start().
+  // first transfer. Call after configure(), before start(); each zone's
+  // writer starts from this copy.
   std::vector<std::shared_ptr<const zone::Zone>> initial();
-  void start();  // the refresh thread (first refresh at once)
+  void start();  // the refresh threads (first refresh at once)
   void stop();   // idempotent; a transfer in flight is abandoned (store untouched)
 
   bool is_secondary(const wire::Name& origin) const;
@@ -65,9 +70,18 @@ class Secondaries {
   // otherwise. Returns the response size (0 = drop).
   size_t handle_notify(std::span<const uint8_t> query, const net::Peer* peer, uint8_t* out,
                        size_t cap);
+  // RFC 1996 §3.10: may a NOTIFY for `origin` from `sa`, signed with `key`
+  // (null: unsigned or not verified), be trusted? False for a zone that is
+  // not ours.
+  bool notify_allowed(const wire::Name& origin, const sockaddr* sa, socklen_t len,
+                      const wire::Name* key) const;
+  // A trusted NOTIFY for `origin` arrived: refresh it now (RFC 1996 §3.7).
+  // False for a zone that is not ours.
+  bool notify_received(const wire::Name& origin);
+
+  struct Impl;
 
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -351,8 +351,12 @@ Result<void> Server::start() {
                       " need a data directory (server.data-dir / --data-dir)");
   std::vector<std::shared_ptr<const zone::Zone>> secondary_initial;
   if (any_secondary) {
+    // Read by the refresh threads only after start(), once the map is final.
     secondaries_ = std::make_unique<Secondaries>(
-        store_.get(), ring_, [this](std::shared_ptr<const zone::Zone> z) { publish_zone(std::move(z)); });
+        store_.get(), ring_, [this](const wire::Name& origin) -> update::ZoneWriter* {
+          auto it = zone_writers_.find(origin);
+          return it == zone_writers_.end() ? nullptr : it->second;
+        });
     if (auto r = secondaries_->configure(cfg_); !r) return r;
     secondary_initial = secondaries_->initial();
   }
@@ -372,7 +376,7 @@ Result<void> Server::start() {
     }
     auto z = load(slot, true);
     if (z) slot.written_serial = (*z)->serial();  // what the file holds
-    if (z && store_) z = restore(*z);
+    if (z && store_) z = restore(*z, &slot.import);
     if (!z) {
       spdlog::error("{}", z.error().message);
       if (failed++ == 0) first_error = z.error().message;
@@ -389,10 +393,11 @@ Result<void> Server::start() {
   else
     spdlog::warn("no zones configured: every query will be refused");
   published_ = std::make_unique<net::Published<zone::ZoneSet>>(set);
+  // Before the primary exists: an import at start sends no NOTIFY.
+  if (auto r = setup_writers(); !r) return r;
   primary_ = std::make_unique<Primary>(published_.get(), store_.get(), ring_);
   if (auto r = primary_->configure(cfg_); !r) return r;
   auth_opts_.divert_transfers = true;
-  if (auto r = setup_updates(); !r) return r;
 
   net::FrontendOptions fo;
   for (const auto& spec : sc.listen) {
@@ -502,7 +507,7 @@ void Server::trim_journals() {
   const auto& sc = cfg_.server;
   if (!store_ || (sc.journal_max_entries == 0 && sc.journal_max_age_s == 0)) return;
   for (const auto& slot : slots_) {
-    if (!slot.writer && slot.cfg.primaries.empty()) continue;
+    if (!slot.dynamic && slot.cfg.primaries.empty()) continue;
     auto on = zone_origin(slot.cfg.name);
     if (!on) continue;
     const wire::Name& origin = *on;
@@ -534,7 +539,7 @@ void Server::trim_journals() {
 void Server::write_back(bool final) {
   const auto now = std::chrono::steady_clock::now();
   for (auto& slot : slots_) {
-    if (!slot.writer || slot.cfg.write_back_s == 0) continue;
+    if (!slot.dynamic || slot.cfg.write_back_s == 0) continue;
     auto z = slot.writer->current();
     if (!z || z->serial() == slot.written_serial) continue;
     if (slot.changed_at == std::chrono::steady_clock::time_point{}) slot.changed_at = now;
@@ -672,8 +677,9 @@ void Server::drain_removals() {
 }
 
 Result<std::shared_ptr<const zone::Zone>> Server::restore(
-    const std::shared_ptr<const zone::Zone>& file) {
+    const std::shared_ptr<const zone::Zone>& file, bool* import) {
   const wire::Name& origin = file->origin();
+  *import = false;
   auto info = store_->zone_info(origin);
   if (!info) return make_error("zone " + origin.to_text() + ": store: " + info.error().message);
   // RFC 1982: the store's copy wins when it is at least as new as the file.
@@ -687,19 +693,15 @@ Result<std::shared_ptr<const zone::Zone>> Server::restore(
                  (*z)->serial(), count);
     return *z;
   }
-  auto recs = file->records();
-  if (auto r = store_->put_zone_snapshot(origin, file->serial(), recs); !r)
-    return make_error("zone " + origin.to_text() + ": store: " + r.error().message);
-  spdlog::info("zone {} imported from file into the store, serial {}", origin.to_text(),
-               file->serial());
+  *import = true;
   return file;
 }
 
-Result<void> Server::setup_updates() {
+Result<void> Server::setup_writers() {
   for (auto& slot : slots_) {
-    if (slot.cfg.update_policy.empty() && !slot.cfg.ddns) continue;
     const wire::Name& origin = slot.zone->origin();
-    if (!store_)
+    slot.dynamic = !slot.cfg.update_policy.empty() || slot.cfg.ddns;
+    if (slot.dynamic && !store_)
       return make_error(slot.cfg.where + ": zone " + origin.to_text() +
                         ": update-policy needs a data directory (server.data-dir / --data-dir)");
     update::WriterOptions wo;
@@ -719,6 +721,19 @@ Result<void> Server::setup_updates() {
         slot.zone, store_.get(), std::move(wo),
         [this](std::shared_ptr<const zone::Zone> z) { publish_zone(std::move(z)); }));
     slot.writer = writers_.back().get();
+    zone_writers_[origin] = slot.writer;
+    if (slot.import) {
+      update::StateChange c;
+      c.snapshot = slot.zone;
+      auto r = slot.writer->change_state(std::move(c));
+      if (r.outcome != update::StateOutcome::Applied)
+        return make_error("zone " + origin.to_text() + ": import into the store: " +
+                          update::outcome_text(r.outcome) + ": " + r.reason);
+      slot.import = false;
+      spdlog::info("zone {} imported from file into the store, serial {}", origin.to_text(),
+                   r.serial);
+    }
+    if (!slot.dynamic) continue;
     writer_by_origin_[origin] = slot.writer;
     spdlog::info("zone {}: dynamic updates on ({} RFC 2136 rules{}, serial policy {})",
                  origin.to_text(), slot.cfg.update_policy.size(),
@@ -739,12 +754,10 @@ void Server::publish_zone(std::shared_ptr<const zone::Zone> z) {
 ReloadReport Server::reload() {
   ReloadReport rep;
   if (!published_) return rep;
-  std::lock_guard<std::mutex> publish_lock(publish_mu_);
+  std::lock_guard<std::mutex> reload_lock(reload_mu_);
   auto t0 = std::chrono::steady_clock::now();
-  auto set = published_->load();
-  bool changed = false;
   for (auto& slot : slots_) {
-    if (slot.writer || !slot.cfg.primaries.empty()) {
+    if (slot.dynamic || !slot.cfg.primaries.empty() || !slot.writer) {
       // The store (or the primary) is this zone's truth now; a file reload
       // would drop updates.
       rep.unchanged++;
@@ -768,17 +781,18 @@ ReloadReport Server::reload() {
       rep.failed++;
       continue;
     }
-    if (store_) {
-      auto recs = (*z)->records();
-      if (auto r = store_->put_zone_snapshot((*z)->origin(), (*z)->serial(), recs); !r)
-        spdlog::error("zone {}: store: {}", (*z)->origin().to_text(), r.error().message);
+    // Through the zone's writer: durable in the store, then published.
+    update::StateChange c;
+    c.snapshot = *z;
+    auto r = slot.writer->change_state(std::move(c));
+    if (r.outcome != update::StateOutcome::Applied) {
+      spdlog::error("zone {}: reload not applied ({}): {} (old data kept)", slot.cfg.name,
+                    update::outcome_text(r.outcome), r.reason);
+      rep.failed++;
+      continue;
     }
-    slot.zone = *z;
-    set = set->with(*z);
-    changed = true;
     rep.reloaded++;
   }
-  if (changed) published_->publish(set);
   spdlog::info("reload: {} reloaded, {} failed, {} unchanged ({:.1f} ms)", rep.reloaded, rep.failed,
                rep.unchanged, ms_since(t0));
   return rep;

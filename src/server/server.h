@@ -83,7 +83,10 @@ class Server {
   struct ZoneSlot {
     conf::ZoneConfig cfg;
     std::shared_ptr<const zone::Zone> zone;
-    update::ZoneWriter* writer = nullptr;  // set when the zone takes UPDATEs
+    // The zone's one writer (every change of its state goes through it).
+    update::ZoneWriter* writer = nullptr;
+    bool dynamic = false;  // takes UPDATEs (RFC 2136, DynDNS2): the store is its truth
+    bool import = false;   // start: the file is newer than the store, import it
     // File identity when last read (loaded or refused), to skip unchanged files.
     struct timespec mtime {};
     off_t size = -1;
@@ -94,9 +97,11 @@ class Server {
   };
   Result<std::shared_ptr<const zone::Zone>> load(ZoneSlot& slot, bool initial);
   // The store's copy when it is as new as the file's, else the file's
-  // (imported into the store).
-  Result<std::shared_ptr<const zone::Zone>> restore(const std::shared_ptr<const zone::Zone>& file);
-  Result<void> setup_updates();
+  // (`import` set: setup_writers() imports it through the zone's writer).
+  Result<std::shared_ptr<const zone::Zone>> restore(const std::shared_ptr<const zone::Zone>& file,
+                                                    bool* import);
+  // One writer per zone, then the imports at start through them.
+  Result<void> setup_writers();
   Result<void> setup_http();
   void publish_zone(std::shared_ptr<const zone::Zone> z);
   void maintenance_loop();
@@ -113,8 +118,11 @@ class Server {
   std::unique_ptr<store::Store> store_;  // null without a data dir
   std::shared_ptr<tsig::KeyRing> ring_;
   std::vector<std::unique_ptr<update::ZoneWriter>> writers_;
-  // Read-only once the front end starts.
+  // Read-only once the front end starts: the writers of zones that take
+  // UPDATEs (where UPDATE and DynDNS2 are routed), and every zone's writer.
   std::unordered_map<wire::Name, update::ZoneWriter*, wire::NameHash> writer_by_origin_;
+  std::unordered_map<wire::Name, update::ZoneWriter*, wire::NameHash> zone_writers_;
+  std::mutex reload_mu_;   // one reload at a time
   std::mutex publish_mu_;  // serialises read-modify-publish of the zone set
   // Held while slots_ grows or shrinks (reconfigure) and while the
   // maintenance thread walks it; taken before publish_mu_.

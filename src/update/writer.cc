@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <future>
 
 #include "wire/message.h"
+#include "zone/apply.h"
 
 namespace ddns::update {
 namespace {
@@ -114,7 +116,22 @@ void process_edit(const wire::Name& origin_, Batch& batch, Pending& p) {
 }
 
 
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
 }  // namespace
+
+const char* outcome_text(StateOutcome o) {
+  switch (o) {
+    case StateOutcome::Applied: return "applied";
+    case StateOutcome::Diverged: return "diverged";
+    case StateOutcome::Invalid: return "invalid";
+    case StateOutcome::StoreFailed: return "store failed";
+    case StateOutcome::Stopped: return "writer stopped";
+  }
+  return "?";
+}
 
 std::vector<uint8_t> error_reply(std::span<const uint8_t> packet, wire::Rcode rcode,
                                  const tsig::KeyRing* ring, uint64_t now) {
@@ -151,6 +168,29 @@ bool ZoneWriter::submit_edit(EditRequest req) {
   WriteRequest w;
   w.edit = std::make_shared<EditRequest>(std::move(req));
   return submit(std::move(w));
+}
+
+bool ZoneWriter::submit_state(StateChange change) {
+  WriteRequest w;
+  w.state = std::make_shared<StateChange>(std::move(change));
+  return submit(std::move(w));
+}
+
+StateResult ZoneWriter::change_state(StateChange change) {
+  auto result = std::make_shared<std::promise<StateResult>>();
+  auto fut = result->get_future();
+  auto outer = std::move(change.done);
+  change.done = [result, outer](const StateResult& r) {
+    if (outer) outer(r);
+    result->set_value(r);
+  };
+  if (!submit_state(std::move(change))) {
+    StateResult r;
+    r.outcome = StateOutcome::Stopped;
+    r.reason = "writer stopping or queue full";
+    return r;
+  }
+  return fut.get();
 }
 
 bool ZoneWriter::submit(WriteRequest req) {
@@ -197,10 +237,14 @@ void ZoneWriter::run() {
         cv_.wait_for(lock, std::chrono::microseconds(1500),
                      [&] { return stopping_ || queue_.size() >= last_batch; });
       if (queue_.empty()) return;  // stopping and drained
+      // A state change is processed alone: a batch of UPDATEs is resolved
+      // against one base, which a replacement or IXFR moves.
       size_t n = std::min(queue_.size(), std::max<size_t>(1, opts_.max_batch));
       for (size_t i = 0; i < n; i++) {
+        if (queue_.front().state && !batch.empty()) break;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
+        if (batch.back().state) break;
       }
     }
     last_batch = batch.size();
@@ -209,7 +253,78 @@ void ZoneWriter::run() {
   }
 }
 
+void ZoneWriter::install(std::shared_ptr<const zone::Zone> next) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    zone_ = next;
+  }
+  if (publish_) publish_(std::move(next));
+}
+
+// Valid, then durable, then published: a failed step leaves the old copy
+// serving and the store as it was.
+StateResult ZoneWriter::apply_state(StateChange& c) {
+  StateResult r;
+  auto fail = [&](StateOutcome o, std::string why) {
+    r.outcome = o;
+    r.reason = std::move(why);
+    return r;
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  std::shared_ptr<const zone::Zone> next;
+  if (c.kind == StateChange::Kind::Replace) {
+    next = c.snapshot;
+    if (!next) {
+      auto built = zone::Zone::build(origin_, std::move(c.records));
+      if (!built) return fail(StateOutcome::Invalid, built.error().message);
+      next = *built;
+    }
+    if (next->origin() != origin_)
+      return fail(StateOutcome::Invalid, "zone " + next->origin().to_text() + " is not " + origin_.to_text());
+    if (store_) {
+      // One transaction: a crash leaves the old copy or the new one, never half.
+      auto recs = next->records();
+      if (auto put = store_->put_zone_snapshot(origin_, next->serial(), recs); !put)
+        return fail(StateOutcome::StoreFailed, put.error().message);
+    }
+  } else {
+    if (c.changes.empty()) return fail(StateOutcome::Invalid, "no differences");
+    auto built = zone::apply(*current(), std::span<const zone::ChangeSet>(c.changes));
+    if (!built) return fail(StateOutcome::Diverged, built.error().message);
+    if (store_) {
+      if (auto w = store_->append_changes(c.changes); !w)
+        return fail(StateOutcome::StoreFailed, w.error().message);
+    }
+    next = *built;
+  }
+  spdlog::debug("zone {}: {} -> serial {} durable in {:.1f} ms", origin_.to_text(),
+                c.kind == StateChange::Kind::Replace ? "replacement" : "differences", next->serial(),
+                ms_since(t0));
+  install(next);
+  r.serial = next->serial();
+  r.zone = std::move(next);
+  return r;
+}
+
 void ZoneWriter::process_batch(std::vector<WriteRequest>& reqs) {
+  if (reqs.size() == 1 && reqs[0].state) {
+    StateChange& c = *reqs[0].state;
+    StateResult r = apply_state(c);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.requests++;
+      stats_.batches++;
+      if (r.outcome == StateOutcome::StoreFailed) stats_.store_failures++;
+      else if (r.outcome == StateOutcome::Applied) stats_.committed++;
+    }
+    if (r.outcome != StateOutcome::Applied) {
+      r.serial = current()->serial();
+      spdlog::warn("zone {}: zone change not applied ({}): {}", origin_.to_text(),
+                   outcome_text(r.outcome), r.reason);
+    }
+    if (c.done) c.done(r);
+    return;
+  }
   const uint64_t now = opts_.clock();
   std::shared_ptr<const zone::Zone> base = current();
   Options bo;
@@ -283,40 +398,21 @@ void ZoneWriter::process_batch(std::vector<WriteRequest>& reqs) {
   bool failed = false;
   if (!batch.changes().empty()) {
     auto t0 = std::chrono::steady_clock::now();
-    auto w = store_->append_changes(batch.changes());
-    if (!w) {
+    // The next snapshot first (the one rule of zone/apply.h), so that what
+    // becomes durable is always what can be served.
+    auto snap = batch.snapshot();
+    if (!snap) {
+      failed = true;
+      spdlog::error("zone {}: {} updates do not apply, answered SERVFAIL: {}", origin_.to_text(),
+                    batch.changes().size(), snap.error().message);
+    } else if (auto w = store_ ? store_->append_changes(batch.changes()) : Result<void>{}; !w) {
       failed = true;
       spdlog::error("zone {}: store write failed, {} updates answered SERVFAIL: {}",
                     origin_.to_text(), batch.changes().size(), w.error().message);
     } else {
       spdlog::info("zone {}: {} updates committed, serial {} -> {} ({:.1f} ms)", origin_.to_text(),
-                   batch.changes().size(), base->serial(), batch.serial(),
-                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                       .count());
-    }
-    if (!failed) {
-      auto snap = batch.snapshot();
-      std::shared_ptr<const zone::Zone> next;
-      if (snap) {
-        next = *snap;
-      } else {
-        // Durable but not applicable in memory (should not happen): serve
-        // what the store now holds rather than diverge from it.
-        auto data = store_->load_zone(origin_);
-        if (data) {
-          auto z = zone::Zone::build(origin_, std::move(data->records));
-          if (z) next = *z;
-        }
-      }
-      if (next) {
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          zone_ = next;
-        }
-        if (publish_) publish_(next);
-      } else {
-        failed = true;
-      }
+                   batch.changes().size(), base->serial(), batch.serial(), ms_since(t0));
+      install(*snap);
     }
   }
   {

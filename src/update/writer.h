@@ -1,8 +1,11 @@
-// ZoneWriter: the single writer of one zone. Network threads submit raw
-// UPDATE packets (never blocking on I/O); the writer's own thread drains
-// them in batches: TSIG (RFC 8945), zone section and policy (RFC 2136 §3),
-// Batch::process, then ONE durable store commit for the whole batch, then
-// the new snapshot is published, and only then are the replies sent.
+// ZoneWriter: the single writer of one zone's state, whatever the source
+// (RFC 2136, DynDNS2, REST, ddnsctl, incoming AXFR/IXFR, file reload, the
+// import at start). Network threads submit raw UPDATE packets (never
+// blocking on I/O); the writer's own thread drains them in batches: TSIG
+// (RFC 8945), zone section and policy (RFC 2136 §3), Batch::process, then
+// ONE durable store commit for the whole batch, then the new snapshot is
+// published, and only then are the replies sent. Transfers and reloads
+// enter as StateChanges and take the same store-then-publish path.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -52,6 +55,41 @@ struct EditRequest {
   std::function<void(const EditResult&)> done;
 };
 
+// How a zone state change (StateChange) ended.
+enum class StateOutcome : uint8_t {
+  Applied,      // durable and published (`serial` is the zone's serial now)
+  Diverged,     // differences that do not fit the current copy (RFC 1995:
+                // the copy diverged from the primary's, transfer it whole)
+  Invalid,      // a replacement that is not a valid zone
+  StoreFailed,  // the store refused or failed the write; nothing changed
+  Stopped,      // the writer is stopping or its queue is full; nothing changed
+};
+const char* outcome_text(StateOutcome o);
+
+struct StateResult {
+  StateOutcome outcome = StateOutcome::Applied;
+  uint32_t serial = 0;
+  std::shared_ptr<const zone::Zone> zone;  // Applied: the published snapshot
+  std::string reason;                      // otherwise: why, for the log
+};
+
+// A change of the zone's state that is not an UPDATE, through the same
+// queue, store write and publish as one: a whole new copy (AXFR in, a file
+// reload, the import at start: the journal restarts, IXFR clients then get
+// a full transfer) or difference sequences (IXFR in, applied by the one
+// rule of zone/apply.h). Processed alone, in queue order with UPDATEs.
+struct StateChange {
+  enum class Kind : uint8_t { Replace, Differences };
+  Kind kind = Kind::Replace;
+  // Replace: the new copy, already built (a file load), or its records.
+  std::shared_ptr<const zone::Zone> snapshot;
+  std::vector<wire::RR> records;
+  // Differences: chained from the current serial.
+  std::vector<zone::ChangeSet> changes;
+  // Called once, on the writer thread. Must not block.
+  std::function<void(const StateResult&)> done;
+};
+
 struct WriteRequest {
   std::vector<uint8_t> packet;
   std::optional<Address> source;  // client address (policy "from" rules)
@@ -60,6 +98,8 @@ struct WriteRequest {
   size_t max_reply = 65535;  // the transport's limit (UDP: client's size)
   // Set instead of `packet` for a programmatic change (see submit_edit).
   std::shared_ptr<EditRequest> edit;
+  // Set instead of `packet` for a zone state change (see change_state).
+  std::shared_ptr<StateChange> state;
 };
 
 struct WriterOptions {
@@ -77,8 +117,10 @@ using PublishFn = std::function<void(std::shared_ptr<const zone::Zone>)>;
 
 class ZoneWriter {
  public:
-  // `store` must outlive the writer and already hold the zone at
-  // initial->serial(). Starts the thread.
+  // `store` must outlive the writer and hold the zone at initial->serial(),
+  // unless the first change is a Replace (a secondary's placeholder, a zone
+  // imported at start). A null `store` (no data directory: static zones
+  // only) publishes without durability. Starts the thread.
   ZoneWriter(std::shared_ptr<const zone::Zone> initial, store::Store* store, WriterOptions opts,
              PublishFn publish);
   ~ZoneWriter();
@@ -90,6 +132,12 @@ class ZoneWriter {
   // Queues a programmatic change; false when stopped or the queue is full
   // (`done` is then not called).
   bool submit_edit(EditRequest req);
+  // Queues a zone state change; false when stopped or the queue is full
+  // (`done` is then not called).
+  bool submit_state(StateChange change);
+  // submit_state() and wait for the result (Stopped when not queued).
+  // REQUIRES: not called on the writer thread (from a `done` or publish).
+  StateResult change_state(StateChange change);
   // Finishes the queued requests, then joins the thread. Idempotent.
   void stop();
 
@@ -104,6 +152,8 @@ class ZoneWriter {
  private:
   void run();
   void process_batch(std::vector<WriteRequest>& reqs);
+  StateResult apply_state(StateChange& change);
+  void install(std::shared_ptr<const zone::Zone> next);
 
   wire::Name origin_;
   store::Store* store_;
