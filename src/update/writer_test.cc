@@ -1,6 +1,7 @@
 // ZoneWriter tests: signed updates committed to a temp-dir SqliteStore,
 // published, and answered (signed); unsigned/unknown-key requests; a store
-// failure turns the batch into SERVFAIL with nothing published.
+// failure turns the batch into SERVFAIL with nothing published; zone state
+// changes (replacement, IXFR differences) by the same durable path.
 #include "update/writer.h"
 
 #include <gtest/gtest.h>
@@ -225,6 +226,107 @@ TEST_F(WriterTest, EditReplacesRRsetAndReportsNoChange) {
   EXPECT_EQ((*st->zone_info(kOrigin))->serial, 13u);
   // Unsigned RFC 2136 is still refused without a policy.
   EXPECT_EQ(send(*w, add_a("h.example.test.", 1)).header.rcode(), uint8_t(wire::Rcode::Refused));
+}
+
+RR soa_rr(uint32_t serial) {
+  auto z = make_zone();
+  for (auto rr : z->records())
+    if (rr.type == 6) {
+      uint8_t* f = rr.rdata.data() + rr.rdata.size() - 20;
+      for (int i = 0; i < 4; i++) f[i] = uint8_t(serial >> (24 - 8 * i));
+      return rr;
+    }
+  return {};
+}
+RR a_rr(const char* owner, uint8_t last) { return RR{N(owner), 1, 1, 300, wire::Bytes{192, 0, 2, last}}; }
+
+zone::ChangeSet diff(uint32_t from, uint32_t to, std::vector<RR> added, std::vector<RR> removed = {}) {
+  zone::ChangeSet cs;
+  cs.origin = kOrigin;
+  cs.serial_from = from;
+  cs.serial_to = to;
+  cs.removed.push_back(soa_rr(from));
+  cs.added.push_back(soa_rr(to));
+  for (auto& r : removed) cs.removed.push_back(std::move(r));
+  for (auto& r : added) cs.added.push_back(std::move(r));
+  return cs;
+}
+
+StateResult differences(ZoneWriter& w, zone::ChangeSet cs) {
+  StateChange c;
+  c.kind = StateChange::Kind::Differences;
+  c.changes.push_back(std::move(cs));
+  return w.change_state(std::move(c));
+}
+
+// A replacement (AXFR in, reload, import) is durable before it is
+// published, restarts the journal, and later UPDATEs chain from it.
+TEST_F(WriterTest, ReplaceIsDurableThenPublishedAndUpdatesChainFromIt) {
+  auto w = writer();
+  ASSERT_TRUE(differences(*w, diff(10, 11, {a_rr("old.example.test.", 1)})).outcome ==
+              StateOutcome::Applied);
+  StateChange c;
+  c.records = make_zone()->records();
+  for (auto& rr : c.records)
+    if (rr.type == 6) rr = soa_rr(20);
+  c.records.push_back(a_rr("new.example.test.", 2));
+  std::shared_ptr<const zone::Zone> seen;
+  c.done = [&](const StateResult& r) { seen = r.zone; };  // writer thread, before change_state returns
+  StateResult r = w->change_state(std::move(c));
+  ASSERT_EQ(r.outcome, StateOutcome::Applied) << r.reason;
+  EXPECT_EQ(r.serial, 20u);
+  EXPECT_EQ(seen, published);
+  EXPECT_EQ(published->serial(), 20u);
+  auto zi = st->zone_info(kOrigin);
+  EXPECT_EQ((*zi)->serial, 20u);
+  EXPECT_EQ((*zi)->journal_length, 0u);  // IXFR clients older than 20 get a full transfer
+  EXPECT_EQ(st->journal(kOrigin, 11)->status, store::JournalStatus::TooOld);
+  auto pkt = add_a("host.example.test.", 9);
+  ASSERT_TRUE(tsig::sign_request(pkt, key1(), kNow, nullptr).ok());
+  EXPECT_EQ(send(*w, pkt).header.rcode(), 0);
+  EXPECT_EQ((*st->zone_info(kOrigin))->serial, 21u);
+
+  StateChange bad;  // no SOA: not a zone; nothing changes
+  bad.records.push_back(a_rr("x.example.test.", 3));
+  EXPECT_EQ(w->change_state(std::move(bad)).outcome, StateOutcome::Invalid);
+  EXPECT_EQ(w->current()->serial(), 21u);
+}
+
+// The one application rule: RFC 2136 deleting an absent RR is a no-op
+// (resolved by update:: before a ChangeSet exists), while IXFR differences
+// that delete an absent RR mean the copy diverged: refused, nothing written.
+TEST_F(WriterTest, DifferencesAreExactAndDivergenceChangesNothing) {
+  auto w = writer();
+  wire::Message m;
+  m.header.set_opcode(wire::Opcode::Update);
+  m.question.push_back(wire::Question{kOrigin, 6, 1});
+  m.authority.push_back(RR{N("absent.example.test."), 1, 254, 0, wire::Bytes{192, 0, 2, 99}});
+  auto pkt = *wire::render(m);
+  ASSERT_TRUE(tsig::sign_request(pkt, key1(), kNow, nullptr).ok());
+  EXPECT_EQ(send(*w, pkt).header.rcode(), 0);
+  EXPECT_EQ(w->current()->serial(), 10u);  // RFC 2136 §3.4.2.4 no-op, §3.6 no bump
+
+  auto ok = differences(*w, diff(10, 11, {a_rr("www.example.test.", 1)}));
+  ASSERT_EQ(ok.outcome, StateOutcome::Applied) << ok.reason;
+  EXPECT_EQ(published->serial(), 11u);
+  auto j = st->journal(kOrigin, 10);
+  ASSERT_EQ(j->changes.size(), 1u);  // IXFR-out history holds it
+
+  auto gone = differences(*w, diff(11, 12, {}, {a_rr("absent.example.test.", 99)}));
+  EXPECT_EQ(gone.outcome, StateOutcome::Diverged);
+  auto dup = differences(*w, diff(11, 12, {a_rr("www.example.test.", 1)}));
+  EXPECT_EQ(dup.outcome, StateOutcome::Diverged);
+  auto gap = differences(*w, diff(12, 13, {}));
+  EXPECT_EQ(gap.outcome, StateOutcome::Diverged);
+  EXPECT_EQ(w->current()->serial(), 11u);
+  EXPECT_EQ((*st->zone_info(kOrigin))->serial, 11u);
+  EXPECT_EQ(published->serial(), 11u);
+
+  ASSERT_TRUE(st->delete_zone(kOrigin).ok());
+  EXPECT_EQ(differences(*w, diff(11, 12, {})).outcome, StateOutcome::StoreFailed);
+  EXPECT_EQ(w->current()->serial(), 11u);
+  w->stop();
+  EXPECT_EQ(differences(*w, diff(11, 12, {})).outcome, StateOutcome::Stopped);
 }
 
 }  // namespace
