@@ -12,10 +12,9 @@
 #include "zone/apply.h"
 
 namespace ddns::update {
-namespace {
 
 // What the reply to one request needs once the batch is decided.
-struct Pending {
+struct ZoneWriter::Pending {
   WriteRequest req;
   wire::Header hdr;
   std::optional<wire::Question> zone;
@@ -26,6 +25,10 @@ struct Pending {
   std::string why;         // for the log
   EditResult edit;         // for a programmatic change (req.edit set)
 };
+
+namespace {
+
+using Pending = ZoneWriter::Pending;
 
 const char* rcode_name(wire::Rcode r) {
   switch (r) {
@@ -159,7 +162,6 @@ ZoneWriter::ZoneWriter(std::shared_ptr<const zone::Zone> initial, store::Store* 
       publish_(std::move(publish)),
       zone_(std::move(initial)) {
   if (!opts_.clock) opts_.clock = system_now;
-  thread_ = std::thread([this] { run(); });
 }
 
 ZoneWriter::~ZoneWriter() { stop(); }
@@ -198,18 +200,23 @@ bool ZoneWriter::submit(WriteRequest req) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || queue_.size() >= opts_.max_queue) return false;
     queue_.push_back(std::move(req));
+    // Started by the first request: a static zone's writer, which only a
+    // reload ever uses, costs no thread.
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   }
   cv_.notify_one();
   return true;
 }
 
 void ZoneWriter::stop() {
+  std::thread t;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
+    t = std::move(thread_);  // no submit() starts another one now
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (t.joinable()) t.join();
 }
 
 std::shared_ptr<const zone::Zone> ZoneWriter::current() const {
@@ -306,115 +313,144 @@ StateResult ZoneWriter::apply_state(StateChange& c) {
   return r;
 }
 
+void ZoneWriter::process_state(StateChange& c) {
+  StateResult r = apply_state(c);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.requests++;
+    stats_.batches++;
+    if (r.outcome == StateOutcome::StoreFailed) stats_.store_failures++;
+    else if (r.outcome == StateOutcome::Applied) stats_.committed++;
+  }
+  if (r.outcome != StateOutcome::Applied) {
+    r.serial = current()->serial();
+    spdlog::warn("zone {}: zone change not applied ({}): {}", origin_.to_text(),
+                 outcome_text(r.outcome), r.reason);
+  }
+  if (c.done) c.done(r);
+}
+
+// One UPDATE packet into the batch: parse, TSIG (RFC 8945), zone section
+// (RFC 2136 §3.1), policy, then Batch::process. False when there is
+// nothing to answer to.
+bool ZoneWriter::process_update(Pending& p, Batch& batch, uint64_t now) {
+  static const tsig::KeyRing kNoKeys;
+  const tsig::KeyRing& ring = opts_.ring ? *opts_.ring : kNoKeys;
+  const auto& pkt = p.req.packet;
+  if (pkt.size() < wire::kHeaderSize) return false;
+  p.hdr.id = uint16_t(pkt[0] << 8 | pkt[1]);
+  wire::ParseInfo info;
+  auto msg = wire::parse(pkt, &info);
+  if (!msg) {
+    p.rcode = wire::Rcode::FormErr;
+    return true;
+  }
+  p.hdr = msg->header;
+  p.has_edns = msg->edns.has_value();
+  if (msg->question.size() == 1) p.zone = msg->question[0];
+  if (msg->header.opcode() != wire::Opcode::Update) {
+    p.rcode = wire::Rcode::NotImp;
+    return true;
+  }
+  std::optional<wire::Name> key_name;
+  if (info.tsig_offset) {
+    tsig::VerifyOptions vo;
+    vo.replay = &replay_;
+    p.verified = tsig::verify_request(pkt, info, msg->additional.back(), ring, now, vo);
+    if (!p.verified->ok()) {
+      p.rcode = p.verified->rcode();
+      p.why = std::string("TSIG ") + std::string(tsig::status_text(p.verified->status)) + ": " +
+              p.verified->reason;
+      return true;
+    }
+    key_name = p.verified->key->name;
+  }
+  ZoneCheck zc = check_zone_section(*msg, [this](const wire::Name& n, uint16_t cls) {
+    return cls == 1 && n == origin_;
+  });
+  if (zc.rcode != wire::Rcode::NoError) {
+    p.rcode = zc.rcode;
+    return true;
+  }
+  if (!opts_.policy || opts_.policy->empty()) {
+    p.rcode = wire::Rcode::Refused;
+    p.why = "no update-policy";
+    return true;
+  }
+  Outcome out = batch.process(*msg, opts_.policy->bind(key_name, p.req.source));
+  p.rcode = out.rcode;
+  p.why = out.reason;
+  p.processed = true;
+  return true;
+}
+
+// The batch's changes: next snapshot, then durable, then published.
+// False when nothing was committed (the processed requests then fail).
+bool ZoneWriter::commit(const Batch& batch) {
+  if (batch.changes().empty()) return true;
+  auto t0 = std::chrono::steady_clock::now();
+  // The next snapshot first (the one rule of zone/apply.h), so that what
+  // becomes durable is always what can be served.
+  auto snap = batch.snapshot();
+  if (!snap) {
+    spdlog::error("zone {}: {} updates do not apply, answered SERVFAIL: {}", origin_.to_text(),
+                  batch.changes().size(), snap.error().message);
+    return false;
+  }
+  if (auto w = store_ ? store_->append_changes(batch.changes()) : Result<void>{}; !w) {
+    spdlog::error("zone {}: store write failed, {} updates answered SERVFAIL: {}",
+                  origin_.to_text(), batch.changes().size(), w.error().message);
+    return false;
+  }
+  spdlog::info("zone {}: {} updates committed, serial {} -> {} ({:.1f} ms)", origin_.to_text(),
+               batch.changes().size(), batch.base()->serial(), batch.serial(), ms_since(t0));
+  install(*snap);
+  return true;
+}
+
+void ZoneWriter::answer(Pending& p, bool failed, uint32_t serial, uint64_t now) {
+  if (p.req.edit) {
+    EditResult& er = p.edit;
+    if (failed && p.processed) {
+      er.rcode = wire::Rcode::ServFail;
+      er.reason = "store write failed";
+      er.changed = false;
+    }
+    er.serial = serial;
+    if (er.rcode != wire::Rcode::NoError)
+      spdlog::info("zone {}: edit: {}: {}", origin_.to_text(), rcode_name(er.rcode), er.reason);
+    if (p.req.edit->done) p.req.edit->done(er);
+    return;
+  }
+  if (failed && p.processed) p.rcode = wire::Rcode::ServFail;
+  if (p.rcode == wire::Rcode::NoError)
+    spdlog::debug("zone {}: update id {} ({}): NOERROR", origin_.to_text(), p.hdr.id, who(p));
+  else
+    spdlog::info("zone {}: update id {} ({}): {}{}{}", origin_.to_text(), p.hdr.id, who(p),
+                 rcode_name(p.rcode), p.why.empty() ? "" : ": ", p.why);
+  auto bytes = build_reply(p, now);
+  if (p.req.reply && !bytes.empty()) p.req.reply(bytes);
+}
+
 void ZoneWriter::process_batch(std::vector<WriteRequest>& reqs) {
   if (reqs.size() == 1 && reqs[0].state) {
-    StateChange& c = *reqs[0].state;
-    StateResult r = apply_state(c);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stats_.requests++;
-      stats_.batches++;
-      if (r.outcome == StateOutcome::StoreFailed) stats_.store_failures++;
-      else if (r.outcome == StateOutcome::Applied) stats_.committed++;
-    }
-    if (r.outcome != StateOutcome::Applied) {
-      r.serial = current()->serial();
-      spdlog::warn("zone {}: zone change not applied ({}): {}", origin_.to_text(),
-                   outcome_text(r.outcome), r.reason);
-    }
-    if (c.done) c.done(r);
+    process_state(*reqs[0].state);
     return;
   }
   const uint64_t now = opts_.clock();
-  std::shared_ptr<const zone::Zone> base = current();
   Options bo;
   bo.serial_policy = opts_.serial_policy;
   bo.now = int64_t(now);
-  Batch batch(base, bo);
-  static const tsig::KeyRing kNoKeys;
-  const tsig::KeyRing& ring = opts_.ring ? *opts_.ring : kNoKeys;
-  tsig::VerifyOptions vo;
-  vo.replay = &replay_;
-
+  Batch batch(current(), bo);
   std::vector<Pending> pend;
   pend.reserve(reqs.size());
   for (auto& r : reqs) {
     Pending& p = pend.emplace_back();
     p.req = std::move(r);
-    if (p.req.edit) {
-      process_edit(origin_, batch, p);
-      continue;
-    }
-    const auto& pkt = p.req.packet;
-    if (pkt.size() < wire::kHeaderSize) {
-      pend.pop_back();  // nothing to answer to
-      continue;
-    }
-    p.hdr.id = uint16_t(pkt[0] << 8 | pkt[1]);
-    wire::ParseInfo info;
-    auto msg = wire::parse(pkt, &info);
-    if (!msg) {
-      p.rcode = wire::Rcode::FormErr;
-      continue;
-    }
-    p.hdr = msg->header;
-    p.has_edns = msg->edns.has_value();
-    if (msg->question.size() == 1) p.zone = msg->question[0];
-    if (msg->header.opcode() != wire::Opcode::Update) {
-      p.rcode = wire::Rcode::NotImp;
-      continue;
-    }
-    std::optional<wire::Name> key_name;
-    if (info.tsig_offset) {
-      p.verified = tsig::verify_request(pkt, info, msg->additional.back(), ring, now, vo);
-      if (!p.verified->ok()) {
-        p.rcode = p.verified->rcode();
-        p.why = std::string("TSIG ") + std::string(tsig::status_text(p.verified->status)) + ": " +
-                p.verified->reason;
-        continue;
-      }
-      key_name = p.verified->key->name;
-    }
-    // RFC 2136 §3.1.
-    ZoneCheck zc = check_zone_section(*msg, [this](const wire::Name& n, uint16_t cls) {
-      return cls == 1 && n == origin_;
-    });
-    if (zc.rcode != wire::Rcode::NoError) {
-      p.rcode = zc.rcode;
-      continue;
-    }
-    if (!opts_.policy || opts_.policy->empty()) {
-      p.rcode = wire::Rcode::Refused;
-      p.why = "no update-policy";
-      continue;
-    }
-    AllowedFn allowed = opts_.policy->bind(key_name, p.req.source);
-    Outcome out = batch.process(*msg, allowed);
-    p.rcode = out.rcode;
-    p.why = out.reason;
-    p.processed = true;
+    if (p.req.edit) process_edit(origin_, batch, p);
+    else if (!process_update(p, batch, now)) pend.pop_back();
   }
-
-  bool failed = false;
-  if (!batch.changes().empty()) {
-    auto t0 = std::chrono::steady_clock::now();
-    // The next snapshot first (the one rule of zone/apply.h), so that what
-    // becomes durable is always what can be served.
-    auto snap = batch.snapshot();
-    if (!snap) {
-      failed = true;
-      spdlog::error("zone {}: {} updates do not apply, answered SERVFAIL: {}", origin_.to_text(),
-                    batch.changes().size(), snap.error().message);
-    } else if (auto w = store_ ? store_->append_changes(batch.changes()) : Result<void>{}; !w) {
-      failed = true;
-      spdlog::error("zone {}: store write failed, {} updates answered SERVFAIL: {}",
-                    origin_.to_text(), batch.changes().size(), w.error().message);
-    } else {
-      spdlog::info("zone {}: {} updates committed, serial {} -> {} ({:.1f} ms)", origin_.to_text(),
-                   batch.changes().size(), base->serial(), batch.serial(), ms_since(t0));
-      install(*snap);
-    }
-  }
+  const bool failed = !commit(batch);
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.requests += pend.size();
@@ -422,29 +458,8 @@ void ZoneWriter::process_batch(std::vector<WriteRequest>& reqs) {
     if (failed) stats_.store_failures++;
     else stats_.committed += batch.changes().size();
   }
-  for (auto& p : pend) {
-    if (p.req.edit) {
-      EditResult& er = p.edit;
-      if (failed && p.processed) {
-        er.rcode = wire::Rcode::ServFail;
-        er.reason = "store write failed";
-        er.changed = false;
-      }
-      er.serial = failed ? base->serial() : batch.serial();
-      if (er.rcode != wire::Rcode::NoError)
-        spdlog::info("zone {}: edit: {}: {}", origin_.to_text(), rcode_name(er.rcode), er.reason);
-      if (p.req.edit->done) p.req.edit->done(er);
-      continue;
-    }
-    if (failed && p.processed) p.rcode = wire::Rcode::ServFail;
-    if (p.rcode == wire::Rcode::NoError)
-      spdlog::debug("zone {}: update id {} ({}): NOERROR", origin_.to_text(), p.hdr.id, who(p));
-    else
-      spdlog::info("zone {}: update id {} ({}): {}{}{}", origin_.to_text(), p.hdr.id, who(p),
-                   rcode_name(p.rcode), p.why.empty() ? "" : ": ", p.why);
-    auto bytes = build_reply(p, now);
-    if (p.req.reply && !bytes.empty()) p.req.reply(bytes);
-  }
+  const uint32_t serial = failed ? batch.base()->serial() : batch.serial();
+  for (auto& p : pend) answer(p, failed, serial, now);
 }
 
 }  // namespace ddns::update

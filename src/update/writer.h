@@ -120,10 +120,12 @@ class ZoneWriter {
   // `store` must outlive the writer and hold the zone at initial->serial(),
   // unless the first change is a Replace (a secondary's placeholder, a zone
   // imported at start). A null `store` (no data directory: static zones
-  // only) publishes without durability. Starts the thread.
+  // only) publishes without durability. The thread starts with the first
+  // request.
   ZoneWriter(std::shared_ptr<const zone::Zone> initial, store::Store* store, WriterOptions opts,
              PublishFn publish);
   ~ZoneWriter();
+  struct Pending;  // one request of a batch, until it is answered (writer.cc)
   ZoneWriter(const ZoneWriter&) = delete;
   ZoneWriter& operator=(const ZoneWriter&) = delete;
 
@@ -152,7 +154,11 @@ class ZoneWriter {
  private:
   void run();
   void process_batch(std::vector<WriteRequest>& reqs);
+  void process_state(StateChange& change);
   StateResult apply_state(StateChange& change);
+  bool process_update(Pending& p, Batch& batch, uint64_t now);
+  bool commit(const Batch& batch);
+  void answer(Pending& p, bool failed, uint32_t serial, uint64_t now);
   void install(std::shared_ptr<const zone::Zone> next);
 
   wire::Name origin_;
@@ -167,7 +173,7 @@ class ZoneWriter {
   bool stopping_ = false;
   std::shared_ptr<const zone::Zone> zone_;  // guarded by mu_ for readers
   Stats stats_;
-  std::thread thread_;
+  std::thread thread_;  // guarded by mu_ (started by submit, taken by stop)
 };
 
 // A minimal error answer for a packet that cannot be handled (header ID
