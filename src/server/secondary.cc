@@ -210,8 +210,9 @@ class ZoneTransport final : public xfr::RefreshTransport {
   }
   bool cancelled() const override { return m_.stopping.load(); }
 
-  xfr::Applied apply(xfr::Transfer&& t, std::string* why) override {
+  xfr::Applied apply(xfr::Transfer&& t, std::string log, std::string* why) override {
     update::StateChange c;
+    c.log = std::move(log);
     if (t.kind == xfr::Transfer::Kind::Full) {
       c.kind = update::StateChange::Kind::Replace;
       c.records = std::move(t.records);

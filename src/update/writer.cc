@@ -307,6 +307,7 @@ StateResult ZoneWriter::apply_state(StateChange& c) {
   spdlog::debug("zone {}: {} -> serial {} durable in {:.1f} ms", origin_.to_text(),
                 c.kind == StateChange::Kind::Replace ? "replacement" : "differences", next->serial(),
                 ms_since(t0));
+  if (!c.log.empty()) spdlog::info("zone {}: {}", origin_.to_text(), c.log);
   install(next);
   r.serial = next->serial();
   r.zone = std::move(next);

@@ -86,6 +86,9 @@ struct StateChange {
   std::vector<wire::RR> records;
   // Differences: chained from the current serial.
   std::vector<zone::ChangeSet> changes;
+  // Logged (info) once durable, before it is published, so a reader that
+  // sees the new serial finds the line ("AXFR from 192.0.2.1:53 -> ...").
+  std::string log;
   // Called once, on the writer thread. Must not block.
   std::function<void(const StateResult&)> done;
 };

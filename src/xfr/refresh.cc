@@ -2,6 +2,7 @@
 // the primaries (see refresh.h).
 #include "xfr/refresh.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -24,6 +25,15 @@ const char* kind_text(Transfer::Kind k) {
     case Transfer::Kind::Incremental: return "IXFR";
   }
   return "?";
+}
+
+// "AXFR from P -> serial S (N records, M messages, B bytes, T ms)".
+std::string log_text(const Transfer& t, const std::string& primary, RefreshClock::time_point start) {
+  const bool full = t.kind == Transfer::Kind::Full;
+  auto ms = std::chrono::duration_cast<milliseconds>(RefreshClock::now() - start).count();
+  return fmt::format("{} from {} -> serial {} ({} {}, {} messages, {} bytes, {} ms)",
+                     kind_text(t.kind), primary, t.serial, full ? t.records.size() : t.changes.size(),
+                     full ? "records" : "changesets", t.messages, t.bytes, ms);
 }
 
 }  // namespace
@@ -102,30 +112,17 @@ Result<Attempt> from_primary(RefreshTransport& t, size_t i, const std::string& z
   if (!tr) return tr.error();
   if (tr->kind == Transfer::Kind::UpToDate) return Attempt::UpToDate;
   if (ours && !zone::serial_gt(tr->serial, our_serial)) return Attempt::UpToDate;
-  auto kind = tr->kind;
-  size_t msgs = tr->messages, bytes = tr->bytes;
-  size_t n = kind == Transfer::Kind::Full ? tr->records.size() : tr->changes.size();
-  uint32_t serial = tr->serial;
   std::string why;
-  Applied a = t.apply(std::move(*tr), &why);
+  Applied a = t.apply(std::move(*tr), log_text(*tr, t.primary_text(i), start), &why);
   if (a == Applied::Diverged && !t.cancelled()) {
     spdlog::warn("zone {}: IXFR from {} not applicable ({}), trying AXFR", zone, t.primary_text(i),
                  why);
     auto full = t.transfer(i, nullptr);
     if (!full) return full.error();
     if (full->kind != Transfer::Kind::Full) return make_error("AXFR brought no zone");
-    kind = full->kind;
-    msgs = full->messages;
-    bytes = full->bytes;
-    n = full->records.size();
-    serial = full->serial;
-    a = t.apply(std::move(*full), &why);
+    a = t.apply(std::move(*full), log_text(*full, t.primary_text(i), start), &why);
   }
   if (a != Applied::Ok) return make_error(why);
-  auto ms = std::chrono::duration_cast<milliseconds>(RefreshClock::now() - start).count();
-  spdlog::info("zone {}: {} from {} -> serial {} ({} {}, {} messages, {} bytes, {} ms)", zone,
-               kind_text(kind), t.primary_text(i), serial, n,
-               kind == Transfer::Kind::Full ? "records" : "changesets", msgs, bytes, ms);
   return Attempt::Transferred;
 }
 

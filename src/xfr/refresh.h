@@ -90,8 +90,9 @@ class RefreshTransport {
   virtual Result<uint32_t> query_soa(size_t primary) = 0;
   // IXFR when `our_soa` is set, else AXFR.
   virtual Result<Transfer> transfer(size_t primary, const wire::RR* our_soa) = 0;
-  // Through the zone's writer: durable, then published.
-  virtual Applied apply(Transfer&& t, std::string* why) = 0;
+  // Through the zone's writer: durable, then published; `log` is logged
+  // in between. `why` says why when not Ok.
+  virtual Applied apply(Transfer&& t, std::string log, std::string* why) = 0;
   virtual bool cancelled() const = 0;
 };
 

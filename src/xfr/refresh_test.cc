@@ -123,7 +123,7 @@ struct Script final : RefreshTransport {
     transfers.pop_front();
     return r;
   }
-  Applied apply(Transfer&& t, std::string* why) override {
+  Applied apply(Transfer&& t, std::string, std::string* why) override {
     log.push_back(t.kind == Transfer::Kind::Full ? "apply full" : "apply diff");
     Applied a = applies.front();
     applies.pop_front();
