@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SIGHUP reload (new serial served, no failed query while reloading, a broken
-# file keeps the old data, unchanged files are skipped) and clean stops.
+# file keeps the old data, unchanged files are skipped, a reload reaches the
+# secondaries by NOTIFY) and clean stops.
 import os
 import signal
 import socket
@@ -106,6 +107,45 @@ class ReloadTest(unittest.TestCase):
         self.d.reload()
         self.assertTrue(t.wait_until(lambda: "2 unchanged" in self.d.log(), 10), self.d.log())
         self.assertEqual(serial_of(self.d), 1)
+
+
+class ReloadToSecondaryTest(unittest.TestCase):
+    # A reload goes through the zone's writer like every change: durable,
+    # then published, then NOTIFY to the secondaries (whose SOA refresh,
+    # 7200 s, would otherwise keep the old copy).
+    def test_reload_reaches_secondary_by_notify(self):
+        with tempfile.TemporaryDirectory(prefix="ddns-reload-notify-") as d:
+            t.write_file(os.path.join(d, "example.test.zone"), t.example_zone(serial=1))
+            pport, sport = t.free_port(), t.free_port()
+            conf = f"""server:
+  listen: 127.0.0.1:{pport}
+  threads: 2
+  data-dir: data
+zones:
+  - name: example.test
+    file: example.test.zone
+    allow-transfer: [127.0.0.1]
+    notify:
+      - 127.0.0.1:{sport}
+"""
+            p = t.Ddnsd(config=conf, workdir=d).start()
+            s = t.Ddnsd(listen=[f"127.0.0.1:{sport}"], args=[
+                "--data-dir", os.path.join(d, "secondary"),
+                "--secondary", f"example.test=127.0.0.1:{pport}"]).start()
+            try:
+                self.assertTrue(t.wait_until(lambda: serial_of(s, "127.0.0.1", sport) == 1, 10),
+                                s.log())
+                t.write_file(os.path.join(d, "example.test.zone"),
+                             t.example_zone(serial=2, extra="new IN A 192.0.2.200"))
+                p.reload()
+                self.assertTrue(t.wait_until(lambda: serial_of(s, "127.0.0.1", sport) == 2, 10),
+                                p.log() + s.log())
+                r = t.dig("127.0.0.1", sport, "new.example.test", "A")
+                self.assertEqual(r.rdatas("A"), ["192.0.2.200"])
+            finally:
+                s.stop()
+                s.cleanup()
+                p.stop()
 
 
 class StopTest(unittest.TestCase):
