@@ -254,12 +254,22 @@ Result<void> Server::reconfigure(const conf::Config& next) {
                      origin->to_text());
       ZoneSlot slot{zc, nullptr};
       auto z = load(slot, true);
-      if (z && store_) z = restore(*z);
+      if (z && store_) z = restore(*z, &slot.import);
       if (!z) {
         spdlog::error("reload: {} (zone not added)", z.error().message);
         continue;
       }
       slot.zone = *z;
+      if (auto w = attach_writer(slot); !w) {
+        spdlog::error("reload: {} (zone not added)", w.error().message);
+        continue;
+      }
+      // A file newer than the store's copy goes in through the zone's writer
+      // (which publishes it); else the store's copy is published here.
+      if (auto r = import_file(slot); !r) {
+        spdlog::error("reload: {} (zone not added)", r.error().message);
+        continue;
+      }
       {
         std::lock_guard<std::mutex> lock(publish_mu_);
         slots_.push_back(std::move(slot));

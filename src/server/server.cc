@@ -697,43 +697,53 @@ Result<std::shared_ptr<const zone::Zone>> Server::restore(
   return file;
 }
 
+Result<void> Server::attach_writer(ZoneSlot& slot) {
+  const wire::Name& origin = slot.zone->origin();
+  slot.dynamic = !slot.cfg.update_policy.empty() || slot.cfg.ddns;
+  if (slot.dynamic && !store_)
+    return make_error(slot.cfg.where + ": zone " + origin.to_text() +
+                      ": update-policy needs a data directory (server.data-dir / --data-dir)");
+  update::WriterOptions wo;
+  wo.ring = ring_;
+  if (!slot.cfg.update_policy.empty()) {
+    std::string text;
+    for (const auto& rule : slot.cfg.update_policy) text += rule + "\n";
+    auto pol = update::Policy::parse(text, origin);
+    if (!pol)
+      return make_error(slot.cfg.where + ": zone " + origin.to_text() +
+                        ": update-policy: " + pol.error().message);
+    wo.policy = std::make_shared<update::Policy>(std::move(*pol));
+  }
+  wo.serial_policy =
+      zone::serial_policy_from_text(slot.cfg.serial_policy).value_or(zone::SerialPolicy::Increment);
+  writers_.push_back(std::make_unique<update::ZoneWriter>(
+      slot.zone, store_.get(), std::move(wo),
+      [this](std::shared_ptr<const zone::Zone> z) { publish_zone(std::move(z)); }));
+  slot.writer = writers_.back().get();
+  zone_writers_[origin] = slot.writer;
+  return {};
+}
+
+Result<void> Server::import_file(ZoneSlot& slot) {
+  if (!slot.import) return {};
+  const wire::Name& origin = slot.zone->origin();
+  update::StateChange c;
+  c.snapshot = slot.zone;
+  auto r = slot.writer->change_state(std::move(c));
+  if (r.outcome != update::StateOutcome::Applied)
+    return make_error("zone " + origin.to_text() + ": import into the store: " +
+                      update::outcome_text(r.outcome) + ": " + r.reason);
+  slot.import = false;
+  spdlog::info("zone {} imported from file into the store, serial {}", origin.to_text(), r.serial);
+  return {};
+}
+
 Result<void> Server::setup_writers() {
   for (auto& slot : slots_) {
-    const wire::Name& origin = slot.zone->origin();
-    slot.dynamic = !slot.cfg.update_policy.empty() || slot.cfg.ddns;
-    if (slot.dynamic && !store_)
-      return make_error(slot.cfg.where + ": zone " + origin.to_text() +
-                        ": update-policy needs a data directory (server.data-dir / --data-dir)");
-    update::WriterOptions wo;
-    wo.ring = ring_;
-    if (!slot.cfg.update_policy.empty()) {
-      std::string text;
-      for (const auto& rule : slot.cfg.update_policy) text += rule + "\n";
-      auto pol = update::Policy::parse(text, origin);
-      if (!pol)
-        return make_error(slot.cfg.where + ": zone " + origin.to_text() +
-                          ": update-policy: " + pol.error().message);
-      wo.policy = std::make_shared<update::Policy>(std::move(*pol));
-    }
-    wo.serial_policy =
-        zone::serial_policy_from_text(slot.cfg.serial_policy).value_or(zone::SerialPolicy::Increment);
-    writers_.push_back(std::make_unique<update::ZoneWriter>(
-        slot.zone, store_.get(), std::move(wo),
-        [this](std::shared_ptr<const zone::Zone> z) { publish_zone(std::move(z)); }));
-    slot.writer = writers_.back().get();
-    zone_writers_[origin] = slot.writer;
-    if (slot.import) {
-      update::StateChange c;
-      c.snapshot = slot.zone;
-      auto r = slot.writer->change_state(std::move(c));
-      if (r.outcome != update::StateOutcome::Applied)
-        return make_error("zone " + origin.to_text() + ": import into the store: " +
-                          update::outcome_text(r.outcome) + ": " + r.reason);
-      slot.import = false;
-      spdlog::info("zone {} imported from file into the store, serial {}", origin.to_text(),
-                   r.serial);
-    }
+    if (auto r = attach_writer(slot); !r) return r;
+    if (auto r = import_file(slot); !r) return r;
     if (!slot.dynamic) continue;
+    const wire::Name& origin = slot.zone->origin();
     writer_by_origin_[origin] = slot.writer;
     spdlog::info("zone {}: dynamic updates on ({} RFC 2136 rules{}, serial policy {})",
                  origin.to_text(), slot.cfg.update_policy.size(),
@@ -755,6 +765,8 @@ ReloadReport Server::reload() {
   ReloadReport rep;
   if (!published_) return rep;
   std::lock_guard<std::mutex> reload_lock(reload_mu_);
+  // Not publish_mu_: each zone's writer publishes (and takes it) itself.
+  std::lock_guard<std::mutex> slots_lock(slots_mu_);
   auto t0 = std::chrono::steady_clock::now();
   for (auto& slot : slots_) {
     if (slot.dynamic || !slot.cfg.primaries.empty() || !slot.writer) {

@@ -102,6 +102,10 @@ class Server {
                                                     bool* import);
   // One writer per zone, then the imports at start through them.
   Result<void> setup_writers();
+  // The zone's writer (RFC 2136 policy when it has one); starts from slot.zone.
+  Result<void> attach_writer(ZoneSlot& slot);
+  // slot.import: the file's copy into the store through the zone's writer.
+  Result<void> import_file(ZoneSlot& slot);
   Result<void> setup_http();
   void publish_zone(std::shared_ptr<const zone::Zone> z);
   void maintenance_loop();
@@ -119,7 +123,8 @@ class Server {
   std::shared_ptr<tsig::KeyRing> ring_;
   std::vector<std::unique_ptr<update::ZoneWriter>> writers_;
   // Read-only once the front end starts: the writers of zones that take
-  // UPDATEs (where UPDATE and DynDNS2 are routed), and every zone's writer.
+  // UPDATEs (where UPDATE and DynDNS2 are routed). Every zone's writer
+  // (grows when a reload adds a zone; the secondaries read it at start).
   std::unordered_map<wire::Name, update::ZoneWriter*, wire::NameHash> writer_by_origin_;
   std::unordered_map<wire::Name, update::ZoneWriter*, wire::NameHash> zone_writers_;
   std::mutex reload_mu_;   // one reload at a time
