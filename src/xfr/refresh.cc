@@ -66,6 +66,7 @@ Due RefreshSchedule::due(RefreshClock::time_point now) {
 }
 
 RefreshClock::time_point RefreshSchedule::wake() const {
+  if (notified_) return RefreshClock::time_point::min();  // an Expire came first
   if (expire_at_ && !expired_) return std::min(next_refresh_, *expire_at_);
   return next_refresh_;
 }

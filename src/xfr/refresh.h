@@ -51,7 +51,7 @@ class RefreshSchedule {
   // What to do now; each event is reported once (Expire before a refresh
   // due at the same time).
   Due due(RefreshClock::time_point now);
-  // When due() next has something, NOTIFY aside.
+  // When due() next has something (at once while a NOTIFY is pending).
   RefreshClock::time_point wake() const;
   // The result of the attempt due() asked for. `timers` are the copy's
   // after it (nullopt: still no copy). Returns true when an expired copy

@@ -50,6 +50,14 @@ TEST(RefreshSchedule, NotifyRefreshesAtOnceAndNoCopyRetriesSoon) {
   s.notified();
   EXPECT_EQ(s.due(t0 + 1s), Due::NotifyRefresh);
   EXPECT_EQ(s.due(t0 + 1s), Due::Nothing);  // one NOTIFY, one refresh
+
+  // A NOTIFY that arrives as the copy expires is not lost behind the Expire.
+  RefreshSchedule e(timers(100, 10, 300), std::nullopt, false, t0);
+  e.attempted(Attempt::UpToDate, timers(100, 10, 300), t0 + 250s);  // expires at 550 s
+  e.notified();
+  EXPECT_EQ(e.due(t0 + 550s), Due::Expire);
+  EXPECT_LE(e.wake(), t0 + 550s);
+  EXPECT_EQ(e.due(t0 + 550s), Due::NotifyRefresh);
 }
 
 TEST(RefreshSchedule, PersistedExpireAndBoundsOnTimers) {
