@@ -446,10 +446,7 @@ size_t opt_size(const Edns& e) {
 bool type_has_compressible_name(uint16_t type) {
   const TypeInfo* ti = type_info(type);
   if (!ti) return false;
-  for (Field f : ti->fields) {
-    if (f == Field::CompressedName) return true;
-  }
-  return false;
+  return ti->compress_names > 0;
 }
 
 }  // namespace
@@ -592,7 +589,8 @@ void MessageBuilder::put_rdata(uint16_t type, std::span<const uint8_t> rd, bool 
   const size_t n = rd.size();
   size_t i = 0;
   bool ok = true;
-  for (Field f : ti->fields) {
+  for (const FieldDef& fd : ti->fields) {
+    const Field f = fd.kind;
     size_t len = 0;
     switch (f) {
       case Field::U8: len = 1; break;

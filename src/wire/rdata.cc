@@ -10,70 +10,33 @@
 #include <cstring>
 
 #include "base/encoding.h"
+#include "wire/rdata_special.h"
 
 namespace ddns::wire {
 namespace {
 
+using special::get16;
+using special::get32;
+using special::iequals;
+using special::ipv4_text;
+using special::ipv6_text;
+using special::name_extent;
+using special::parse_ipv4;
+using special::parse_ipv6;
+using special::parse_uint;
+using special::put16;
+using special::put32;
+
 constexpr size_t kMaxRdata = 65535;
 
 // ---------------------------------------------------------------------------
-// Field names for error messages ("MX.exchange: ...").
-
-std::span<const std::string_view> field_names(uint16_t type) {
-  static constexpr std::string_view a[] = {"address"};
-  static constexpr std::string_view ns[] = {"nsdname"};
-  static constexpr std::string_view cname[] = {"target"};
-  static constexpr std::string_view soa[] = {"mname", "rname", "serial", "refresh",
-                                             "retry", "expire", "minimum"};
-  static constexpr std::string_view ptr[] = {"ptrdname"};
-  static constexpr std::string_view hinfo[] = {"cpu", "os"};
-  static constexpr std::string_view mx[] = {"preference", "exchange"};
-  static constexpr std::string_view txt[] = {"txt"};
-  static constexpr std::string_view srv[] = {"priority", "weight", "port", "target"};
-  static constexpr std::string_view naptr[] = {"order", "preference", "flags",
-                                               "services", "regexp", "replacement"};
-  static constexpr std::string_view ds[] = {"key_tag", "algorithm", "digest_type", "digest"};
-  static constexpr std::string_view sshfp[] = {"algorithm", "fp_type", "fingerprint"};
-  static constexpr std::string_view rrsig[] = {"type_covered", "algorithm", "labels",
-                                               "original_ttl", "expiration", "inception",
-                                               "key_tag", "signer", "signature"};
-  static constexpr std::string_view nsec[] = {"next", "types"};
-  static constexpr std::string_view dnskey[] = {"flags", "protocol", "algorithm", "public_key"};
-  static constexpr std::string_view nsec3[] = {"hash_algorithm", "flags", "iterations",
-                                               "salt", "next_hashed", "types"};
-  static constexpr std::string_view tlsa[] = {"usage", "selector", "matching_type", "data"};
-  static constexpr std::string_view svcb[] = {"priority", "target", "params"};
-  static constexpr std::string_view caa[] = {"flags", "tag", "value"};
-  static constexpr std::string_view rest[] = {"data"};
-  switch (RRType(type)) {
-    case RRType::A: case RRType::AAAA: return a;
-    case RRType::NS: return ns;
-    case RRType::CNAME: case RRType::DNAME: return cname;
-    case RRType::SOA: return soa;
-    case RRType::PTR: return ptr;
-    case RRType::HINFO: return hinfo;
-    case RRType::MX: return mx;
-    case RRType::TXT: return txt;
-    case RRType::SRV: return srv;
-    case RRType::NAPTR: return naptr;
-    case RRType::DS: return ds;
-    case RRType::SSHFP: return sshfp;
-    case RRType::RRSIG: return rrsig;
-    case RRType::NSEC: return nsec;
-    case RRType::DNSKEY: return dnskey;
-    case RRType::NSEC3: case RRType::NSEC3PARAM: return nsec3;
-    case RRType::TLSA: return tlsa;
-    case RRType::SVCB: case RRType::HTTPS: return svcb;
-    case RRType::CAA: return caa;
-    default: return rest;
-  }
-}
+// Field labels for error messages ("MX.exchange: ...") come from the table.
 
 std::string field_label(uint16_t type, size_t index) {
-  auto names = field_names(type);
+  const TypeInfo* info = type_info(type);
   std::string s = type_to_text(type);
   s += '.';
-  s += index < names.size() ? names[index] : std::string_view("data");
+  s += info && index < info->fields.size() ? info->fields[index].name : std::string_view("data");
   return s;
 }
 
@@ -81,43 +44,8 @@ Error field_error(uint16_t type, size_t index, std::string_view why) {
   return make_error(field_label(type, index) + ": " + std::string(why));
 }
 
-// RFC 3597 §4: names in these types may arrive compressed (the RFC 1035
-// types are marked CompressedName in the table; SRV and NAPTR are the
-// "SHOULD decompress" ones we carry).
-bool accepts_compressed(uint16_t type, Field f) {
-  if (f == Field::CompressedName) return true;
-  return type == uint16_t(RRType::SRV) || type == uint16_t(RRType::NAPTR);
-}
-
 // ---------------------------------------------------------------------------
 // Wire walking over uncompressed rdata.
-
-// Length of an uncompressed name at p, or 0 with `why` set.
-size_t name_extent(const uint8_t* p, size_t avail, const char*& why) {
-  size_t pos = 0;
-  while (true) {
-    if (pos >= avail) {
-      why = "truncated name";
-      return 0;
-    }
-    uint8_t len = p[pos];
-    if (len == 0) break;
-    if ((len & 0xC0) == 0xC0) {
-      why = "compressed name where none is allowed";
-      return 0;
-    }
-    if (len > kMaxLabelLength) {
-      why = "label longer than 63 octets";
-      return 0;
-    }
-    pos += size_t(len) + 1;
-    if (pos + 1 > kMaxNameLength) {
-      why = "name longer than 255 octets";
-      return 0;
-    }
-  }
-  return pos + 1;
-}
 
 // RFC 4034 §4.1.2: window blocks in increasing order, 1..32 octets each,
 // no trailing zero octet.
@@ -156,7 +84,8 @@ bool svc_params_valid(const uint8_t* p, size_t n, const char*& why);
 
 // Octets taken by field `f` at p in uncompressed rdata (avail left), or
 // false with `why`. Fields that run to the end take all of avail.
-bool field_extent(Field f, const uint8_t* p, size_t avail, size_t& used, const char*& why) {
+bool field_extent(Field f, const uint8_t* rdata, const uint8_t* p, size_t avail, size_t& used,
+                  const char*& why) {
   auto fixed = [&](size_t k) {
     if (avail < k) {
       why = "truncated";
@@ -229,12 +158,12 @@ bool field_extent(Field f, const uint8_t* p, size_t avail, size_t& used, const c
       if (!svc_params_valid(p, avail, why)) return false;
       used = avail;
       return true;
-    case Field::Base64: case Field::Hex: case Field::CaaValue: case Field::Rest:
+    case Field::Base64: case Field::Hex: case Field::QuotedRest: case Field::Rest:
       used = avail;
       return true;
+    default:
+      return special::extent(f, rdata, p, avail, used, why);
   }
-  why = "unknown field kind";
-  return false;
 }
 
 // Walks `rdata` field by field; calls fn(index, field, offset, size).
@@ -245,13 +174,14 @@ Result<void> walk(uint16_t type, const TypeInfo& info, std::span<const uint8_t> 
   for (size_t i = 0; i < info.fields.size(); ++i) {
     size_t used = 0;
     const char* why = "";
-    if (!field_extent(info.fields[i], rdata.data() + pos, rdata.size() - pos, used, why))
+    const Field f = info.fields[i].kind;
+    if (!field_extent(f, rdata.data(), rdata.data() + pos, rdata.size() - pos, used, why))
       return field_error(type, i, why);
     // An NSEC always covers at least itself (RFC 4034 §4.1.2), and BIND
     // refuses an empty bitmap there (NSEC3 may have one: empty non-terminals).
-    if (used == 0 && info.fields[i] == Field::TypeBitmap && type == uint16_t(RRType::NSEC))
+    if (used == 0 && f == Field::TypeBitmap && type == kTypeNSEC)
       return field_error(type, i, "empty type bitmap (BIND rejects it)");
-    fn(i, info.fields[i], pos, used);
+    fn(i, f, pos, used);
     pos += used;
   }
   if (pos != rdata.size()) return make_error(type_to_text(type) + ": trailing data in rdata");
@@ -360,27 +290,6 @@ bool svc_params_valid(const uint8_t* p, size_t n, const char*& why) {
 
 // ---------------------------------------------------------------------------
 // Text helpers.
-
-void put16(Bytes& out, uint16_t v) {
-  out.push_back(uint8_t(v >> 8));
-  out.push_back(uint8_t(v));
-}
-void put32(Bytes& out, uint32_t v) {
-  out.push_back(uint8_t(v >> 24));
-  out.push_back(uint8_t(v >> 16));
-  out.push_back(uint8_t(v >> 8));
-  out.push_back(uint8_t(v));
-}
-uint16_t get16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
-uint32_t get32(const uint8_t* p) {
-  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
-}
-
-bool parse_uint(std::string_view s, uint64_t max, uint64_t& v) {
-  if (s.empty() || s.size() > 20) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && p == s.data() + s.size() && v <= max;
-}
 
 // Interprets RFC 1035 §5.1 escapes (\DDD, \X) of a <character-string> token.
 bool unescape(std::string_view in, std::string& out, const char*& why) {
@@ -532,50 +441,6 @@ std::string time_to_text(uint32_t t) {
   return buf;
 }
 
-// DNSSEC algorithm mnemonics (RFC 8624 / IANA registry).
-struct AlgName {
-  uint8_t code;
-  std::string_view name;
-};
-constexpr AlgName kAlgorithms[] = {
-    {1, "RSAMD5"}, {2, "DH"}, {3, "DSA"}, {5, "RSASHA1"}, {6, "DSA-NSEC3-SHA1"},
-    {7, "RSASHA1-NSEC3-SHA1"}, {8, "RSASHA256"}, {10, "RSASHA512"}, {12, "ECC-GOST"},
-    {13, "ECDSAP256SHA256"}, {14, "ECDSAP384SHA384"}, {15, "ED25519"}, {16, "ED448"},
-    {252, "INDIRECT"}, {253, "PRIVATEDNS"}, {254, "PRIVATEOID"},
-};
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(uint8_t(a[i])) != ascii_lower(uint8_t(b[i]))) return false;
-  return true;
-}
-
-std::string ipv4_text(const uint8_t* p) {
-  char buf[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, p, buf, sizeof buf);
-  return buf;
-}
-std::string ipv6_text(const uint8_t* p) {
-  char buf[INET6_ADDRSTRLEN];
-  inet_ntop(AF_INET6, p, buf, sizeof buf);
-  return buf;
-}
-bool parse_ipv4(std::string_view s, uint8_t* out) {
-  if (s.size() >= INET_ADDRSTRLEN) return false;
-  char buf[INET_ADDRSTRLEN];
-  std::memcpy(buf, s.data(), s.size());
-  buf[s.size()] = 0;
-  return inet_pton(AF_INET, buf, out) == 1;
-}
-bool parse_ipv6(std::string_view s, uint8_t* out) {
-  if (s.size() >= INET6_ADDRSTRLEN) return false;
-  char buf[INET6_ADDRSTRLEN];
-  std::memcpy(buf, s.data(), s.size());
-  buf[s.size()] = 0;
-  return inet_pton(AF_INET6, buf, out) == 1;
-}
-
 // Splits an RFC 9460 Appendix A.1 value-list on commas not escaped by a
 // backslash; "\," and "\\" inside an item stand for "," and "\".
 std::vector<std::string> split_value_list(std::string_view s) {
@@ -619,7 +484,7 @@ class TextParser {
   Result<Bytes> run(const TypeInfo& info) {
     for (size_t i = 0; i < info.fields.size(); ++i) {
       idx_ = i;
-      if (!field(info.fields[i])) return Error{err_};
+      if (!field(info.fields[i].kind)) return Error{err_};
     }
     if (next_ < toks_.size())
       return make_error(type_to_text(type_) + ": unexpected '" +
@@ -773,16 +638,11 @@ class TextParser {
       }
       case Field::Algorithm: {
         if (!take(t)) return false;
-        if (parse_uint(t.text, 255, v)) {
-          out_.push_back(uint8_t(v));
-          return true;
-        }
-        for (const AlgName& a : kAlgorithms)
-          if (iequals(t.text, a.name)) {
-            out_.push_back(a.code);
-            return true;
-          }
-        return fail("unknown algorithm '" + std::string(t.text) + "'");
+        uint8_t a;
+        if (!special::algorithm_from_text(t.text, a))
+          return fail("unknown algorithm '" + std::string(t.text) + "'");
+        out_.push_back(a);
+        return true;
       }
       case Field::CaaTag: {
         if (!take(t)) return false;
@@ -796,7 +656,7 @@ class TextParser {
         out_.insert(out_.end(), t.text.begin(), t.text.end());
         return true;
       }
-      case Field::CaaValue: {
+      case Field::QuotedRest: {
         if (!take(t)) return false;
         const char* why = "";
         if (!unescape(t.text, scratch_, why)) return fail(why);
@@ -807,8 +667,13 @@ class TextParser {
         return svc_params();
       case Field::Rest:
         return fail("no text form; use \\# generic syntax");
+      default: {
+        special::Cursor in{toks_, next_, origin_};
+        std::string why;
+        if (!special::from_text(f, in, out_, why)) return fail(why);
+        return true;
+      }
     }
-    return fail("unknown field kind");
   }
 
   bool bitmap() {
@@ -1100,7 +965,7 @@ void svc_params_to_text(const uint8_t* p, size_t n, std::string& out) {
 
 // Appends the text of one field; returns false when the field has no
 // faithful text form (then the caller prints generic).
-bool field_to_text(Field f, const uint8_t* p, size_t n, std::string& out) {
+bool field_to_text(Field f, const uint8_t* rdata, const uint8_t* p, size_t n, std::string& out) {
   switch (f) {
     case Field::U8: out += std::to_string(p[0]); return true;
     case Field::Algorithm: out += std::to_string(p[0]); return true;
@@ -1139,7 +1004,7 @@ bool field_to_text(Field f, const uint8_t* p, size_t n, std::string& out) {
         out.push_back(c);
       }
       return true;
-    case Field::CaaValue: append_quoted(out, p, n); return true;
+    case Field::QuotedRest: append_quoted(out, p, n); return true;
     case Field::SvcParams:
       if (!svc_params_consistent(p, n)) return false;
       // svc_params_to_text writes a leading space per param; drop the
@@ -1148,31 +1013,16 @@ bool field_to_text(Field f, const uint8_t* p, size_t n, std::string& out) {
       svc_params_to_text(p, n, out);
       return true;
     case Field::Rest: return false;
+    default: return special::to_text(f, rdata, p, n, out);
   }
-  return false;
 }
 
-// Types outside the table whose names RFC 4034 §6.2 lowercases; layouts
-// from RFC 1035 §3.3, RFC 1183, RFC 2163, RFC 2230, RFC 2535.
-std::span<const Field> legacy_canonical_fields(uint16_t type) {
-  using F = Field;
-  static constexpr F one_name[] = {F::Name};
-  static constexpr F two_names[] = {F::Name, F::Name};
-  static constexpr F pref_name[] = {F::U16, F::Name};
-  static constexpr F px[] = {F::U16, F::Name, F::Name};
-  static constexpr F sig[] = {F::TypeCode, F::Algorithm, F::U8, F::U32, F::Time,
-                              F::Time,     F::U16,       F::Name, F::Rest};
-  static constexpr F nxt[] = {F::Name, F::Rest};
-  switch (type) {
-    case 3: case 4: case 7: case 8: case 9: return one_name;   // MD MF MB MG MR
-    case 14: case 17: return two_names;                        // MINFO RP
-    case 18: case 21: case 36: return pref_name;               // AFSDB RT KX
-    case 26: return px;                                        // PX
-    case 24: return sig;                                       // SIG
-    case 30: return nxt;                                       // NXT
-    default: return {};
-  }
-}
+// SIG and NXT (RFC 2535), obsolete and without a table row, whose names
+// RFC 4034 §6.2 still lowercases.
+constexpr FieldDef kSigFields[] = {{Field::TypeCode, ""}, {Field::Algorithm, ""}, {Field::U8, ""},
+                                   {Field::U32, ""},      {Field::Time, ""},      {Field::Time, ""},
+                                   {Field::U16, ""},      {Field::Name, ""},      {Field::Rest, ""}};
+constexpr FieldDef kNxtFields[] = {{Field::Name, ""}, {Field::Rest, ""}};
 
 }  // namespace
 
@@ -1212,7 +1062,7 @@ std::string rdata_to_text(uint16_t type, std::span<const uint8_t> rdata) {
     if (!ok) return;
     if (i > 0) out.push_back(' ');
     size_t before = out.size();
-    if (!field_to_text(f, rdata.data() + off, size, out)) ok = false;
+    if (!field_to_text(f, rdata.data(), rdata.data() + off, size, out)) ok = false;
     // A field that prints nothing (empty hex/base64) leaves no gap.
     if (out.size() == before && i > 0 && out.back() == ' ') out.pop_back();
   });
@@ -1231,7 +1081,8 @@ Result<Bytes> rdata_from_message(uint16_t type, ByteReader& msg, uint16_t rdleng
   const TypeInfo* info = type_info(type);
   bool has_name = false;
   if (info)
-    for (Field f : info->fields) has_name |= (f == Field::Name || f == Field::CompressedName);
+    for (const FieldDef& f : info->fields)
+      has_name |= (f.kind == Field::Name || f.kind == Field::CompressedName);
   if (!has_name) {
     // No names inside: the wire rdata is already uncompressed.
     auto s = msg.bytes(rdlength);
@@ -1244,9 +1095,10 @@ Result<Bytes> rdata_from_message(uint16_t type, ByteReader& msg, uint16_t rdleng
   Bytes out;
   out.reserve(size_t(rdlength) + 64);
   for (size_t i = 0; i < info->fields.size(); ++i) {
-    Field f = info->fields[i];
+    const Field f = info->fields[i].kind;
     if (f == Field::Name || f == Field::CompressedName) {
-      auto n = read_compressed_name(msg, accepts_compressed(type, f));
+      // RFC 3597 §4: only the types the table marks may arrive compressed.
+      auto n = read_compressed_name(msg, info->decompress);
       if (!n) return field_error(type, i, n.error().message);
       if (msg.pos() > end) {
         msg.fail();
@@ -1258,7 +1110,7 @@ Result<Bytes> rdata_from_message(uint16_t type, ByteReader& msg, uint16_t rdleng
     }
     size_t used = 0;
     const char* why = "";
-    if (!field_extent(f, msg.cursor(), end - msg.pos(), used, why)) {
+    if (!field_extent(f, out.data(), msg.cursor(), end - msg.pos(), used, why)) {
       msg.fail();
       return field_error(type, i, why);
     }
@@ -1285,19 +1137,18 @@ Result<void> rdata_validate(uint16_t type, std::span<const uint8_t> rdata) {
 
 Bytes rdata_canonical(uint16_t type, std::span<const uint8_t> rdata) {
   Bytes out(rdata.begin(), rdata.end());
-  // RFC 4034 §6.2 item 3, minus HINFO and NSEC per RFC 6840 §5.1.
-  switch (type) {
-    case uint16_t(RRType::NS): case uint16_t(RRType::CNAME): case uint16_t(RRType::SOA):
-    case uint16_t(RRType::PTR): case uint16_t(RRType::MX): case uint16_t(RRType::SRV):
-    case uint16_t(RRType::NAPTR): case uint16_t(RRType::DNAME): case uint16_t(RRType::RRSIG):
-      break;
-    default:
-      if (legacy_canonical_fields(type).empty()) return out;
+  std::span<const FieldDef> fields;
+  if (const TypeInfo* info = type_info(type)) {
+    if (!info->canonical_lower) return out;
+    fields = info->fields;
+  } else if (type == 24) {  // SIG
+    fields = kSigFields;
+  } else if (type == 30) {  // NXT
+    fields = kNxtFields;
+  } else {
+    return out;
   }
-  std::span<const Field> fields;
-  if (const TypeInfo* info = type_info(type)) fields = info->fields;
-  else fields = legacy_canonical_fields(type);
-  TypeInfo row{RRType(type), "", fields, true};
+  TypeInfo row{RRType(type), "", fields, true, false, true, 0, 0, -1};
   (void)walk(type, row, rdata, [&](size_t, Field f, size_t off, size_t size) {
     if (f == Field::Name || f == Field::CompressedName)
       for (size_t k = off; k < off + size; ++k) out[k] = ascii_lower(out[k]);

@@ -12,7 +12,9 @@ named-checkzone, kzonecheck). Prints mismatches; exit 1 on any.
 import os, random, re, shutil, signal, socket, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SKIP = {"OPT", "TSIG"}  # meta types, not zone data
+SKIP = {"OPT", "TSIG", "TKEY"}  # meta types, not zone data
+# Types BIND reads but Knot 3.2 does not: checked by named-checkzone only.
+BIND_ONLY = {"MB", "MG", "MR", "X25", "PX", "HIP", "NINFO", "AVC", "TA", "DLV"}
 
 
 def load():
@@ -49,18 +51,25 @@ def main():
              "@ SOA ns1.example.test. hostmaster.example.test. 1 3600 900 604800 300",
              "@ NS ns1.example.test.", "ns1 A 192.0.2.53"]
     owners = []
+    knot_lines = list(lines)
     for i, c in enumerate(cases):
         owner = "r%d.example.test." % i
         if c["type"] == "SOA":
             owner = None  # SOA only at an apex; checked on its own below
-        owners.append(owner)
         if owner:
             lines.append("%s %s %s" % (owner, c["type"], c["printed"]))
+            if c["type"] in BIND_ONLY:
+                owner = None
+            else:
+                knot_lines.append(lines[-1])
+        owners.append(owner)
     zone = os.path.join(tmp, "example.test.zone")
-    open(zone, "w").write("\n".join(lines) + "\n")
+    bind_zone = os.path.join(tmp, "bind.zone")
+    open(zone, "w").write("\n".join(knot_lines) + "\n")
+    open(bind_zone, "w").write("\n".join(lines) + "\n")
     bad = 0
     r = subprocess.run(["named-checkzone", "-i", "local", "-k", "ignore", "-n", "ignore",
-                        "example.test", zone], capture_output=True, text=True)
+                        "example.test", bind_zone], capture_output=True, text=True)
     print("named-checkzone:", r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr)
     if r.returncode != 0:
         print(r.stdout, r.stderr)
@@ -135,7 +144,8 @@ log:
             got = re.sub(r"\s+", "", m.group(2)).lower() or "-"
             # Knot stores names lowercased; a case-only difference in a
             # type whose rdata holds names is Knot's doing, not ours.
-            folded = (c["type"] in ("NS", "CNAME", "DNAME", "PTR", "MX", "SRV", "SOA") and
+            folded = (c["type"] in ("NS", "CNAME", "DNAME", "PTR", "MX", "SRV", "SOA", "RP",
+                                    "AFSDB", "RT", "KX", "MINFO") and
                       got != "-" and bytes.fromhex(got).lower() == bytes.fromhex(c["hex"]).lower())
             if got != c["hex"] and not folded:
                 print("WIRE MISMATCH %s %s\n  ours: %s\n  knot: %s" % (c["type"], c["printed"], c["hex"], got))
