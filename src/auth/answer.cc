@@ -20,10 +20,9 @@ using zone::NodeId;
 using zone::RRsetView;
 using zone::Zone;
 
-constexpr uint16_t kA = 1, kNS = 2, kCNAME = 5, kSOA = 6, kPTR = 12, kMX = 15, kTXT = 16,
-                   kAAAA = 28, kDNAME = 39, kOPT = 41, kDS = 43, kIXFR = 251, kAXFR = 252,
-                   kANY = 255;
-constexpr uint16_t kClassIN = 1, kClassCH = 3, kClassANY = 255;
+using wire::kClassANY;
+using wire::kClassCH;
+using wire::kClassIN;
 
 constexpr uint8_t kNoError = 0, kFormErr = 1, kServFail = 2, kNXDomain = 3, kNotImp = 4, kRefused = 5,
                   kYXDomain = 6, kNotAuth = 9;
@@ -195,20 +194,13 @@ class Encoder {
     const size_t rdlen_at = pos_ + 8;
     pos_ += 10;
     const size_t rd_start = pos_;
-    switch (type) {
-      case kNS: case kCNAME: case kPTR:
-        if (!name_in_rdata(rd, rdlen, 0, 0)) return false;
-        break;
-      case kMX:
-        if (!name_in_rdata(rd, rdlen, 2, 0)) return false;
-        break;
-      case kSOA: {
-        size_t l1 = name_len(rd, rdlen);
-        if (l1 == 0 || !name_in_rdata(rd, rdlen, 0, 1)) return false;
-        break;
-      }
-      default:
-        if (!raw(rd, rdlen)) return false;
+    // The type table says where the compressible names sit (an O(1)
+    // array lookup; RFC 3597 §4 forbids compression for newer types).
+    const wire::TypeInfo* ti = wire::type_info(type);
+    if (ti != nullptr && ti->compress_names > 0) {
+      if (!name_in_rdata(rd, rdlen, ti->compress_at, ti->compress_names - 1)) return false;
+    } else if (!raw(rd, rdlen)) {
+      return false;
     }
     put16(buf_ + rdlen_at, uint16_t(pos_ - rd_start));
     return true;
@@ -328,7 +320,7 @@ void add_soa(Ctx& c) {
 }
 
 void add_referral(Ctx& c, NodeId cut) {
-  RRsetView ns = c.z->rrset(cut, kNS);
+  RRsetView ns = c.z->rrset(cut, wire::kTypeNS);
   c.add(Sec::Authority, c.z->node_name(cut).data(), ns, cut);
   c.referral = true;
 }
@@ -337,7 +329,7 @@ void add_referral(Ctx& c, NodeId cut) {
 // Returns the CNAME target to follow, or null.
 const uint8_t* answer_node(Ctx& c, NodeId id, const uint8_t* owner) {
   const Zone::Node& nd = c.z->node(id);
-  if (c.qtype == kANY) {
+  if (c.qtype == wire::kTypeANY) {
     if (nd.rrset_count == 0) {
       add_soa(c);
       return nullptr;
@@ -347,9 +339,9 @@ const uint8_t* answer_node(Ctx& c, NodeId id, const uint8_t* owner) {
     for (size_t i = 0; i < n; ++i) c.add(Sec::Answer, owner, c.z->rrset_at(id, i), id);
     return nullptr;
   }
-  if ((nd.flags & Zone::kHasCname) && c.qtype != kCNAME) {
+  if ((nd.flags & Zone::kHasCname) && c.qtype != wire::kTypeCNAME) {
     if (!c.cname_allowed) return nullptr;
-    RRsetView cn = c.z->rrset(id, kCNAME);
+    RRsetView cn = c.z->rrset(id, wire::kTypeCNAME);
     c.add(Sec::Answer, owner, cn, id);
     return cn.data + 2;
   }
@@ -379,7 +371,7 @@ const uint8_t* synthesize(Ctx& c, const LowerName& cur, const uint8_t* cur_wire,
   std::memcpy(s + 2 + plen, target, tlen);
   c.scratch_used += 2 + plen + tlen;
   RRsetView cn;
-  cn.type = kCNAME;
+  cn.type = wire::kTypeCNAME;
   cn.count = 1;
   cn.ttl = dname.ttl;  // RFC 6672 §5.3.1: CNAME TTL = DNAME TTL
   cn.data = s;
@@ -404,7 +396,7 @@ void resolve(Ctx& c, const uint8_t* qname_wire, const LowerName& qn) {
     const Found f = closest(c.z, cur);
     const Zone::Node& nd = c.z->node(f.node);
     const uint8_t* next = nullptr;
-    if (nd.cut != kNoNode && !(f.depth == 0 && f.node == nd.cut && c.qtype == kDS)) {
+    if (nd.cut != kNoNode && !(f.depth == 0 && f.node == nd.cut && c.qtype == wire::kTypeDS)) {
       // RFC 1034 §4.3.2 step 3b: below (or at) a zone cut -> referral.
       add_referral(c, nd.cut);
       return;
@@ -412,17 +404,17 @@ void resolve(Ctx& c, const uint8_t* qname_wire, const LowerName& qn) {
     if (f.depth == 0) {
       // Exact match (a DS query at a cut is answered from the parent side).
       if (f.node == nd.cut) {
-        RRsetView ds = c.z->rrset(f.node, kDS);
+        RRsetView ds = c.z->rrset(f.node, wire::kTypeDS);
         if (ds.count) c.add(Sec::Answer, owner, ds, f.node); else add_soa(c);
         return;
       }
       next = answer_node(c, f.node, owner);
     } else if (nd.flags & Zone::kHasDname) {
       if (!c.cname_allowed) return;
-      RRsetView dn = c.z->rrset(f.node, kDNAME);
+      RRsetView dn = c.z->rrset(f.node, wire::kTypeDNAME);
       c.add(Sec::Answer, c.z->node_name(f.node).data(), dn, f.node);
       next = synthesize(c, cur, cur_wire, f.depth, dn, owner);
-      if (next == nullptr || c.qtype == kCNAME) return;
+      if (next == nullptr || c.qtype == wire::kTypeCNAME) return;
     } else if (nd.flags & Zone::kWildcardChild) {
       // RFC 4592 §3.3.3: the source of synthesis is "*." + closest encloser.
       uint8_t w[wire::kMaxNameLength];
@@ -485,12 +477,12 @@ void add_additionals(Ctx& c) {
     for (size_t k = 0; k < it.count; ++k) {
       NodeId t = it.targets[k];
       if (t == kNoNode) continue;
-      if (it.type != kNS && c.z->node(t).cut != kNoNode) continue;
+      if (it.type != wire::kTypeNS && c.z->node(t).cut != kNoNode) continue;
       if (std::find(done, done + ndone, t) != done + ndone) continue;
       if (ndone < kMaxItems) done[ndone++] = t;
       const uint8_t* name = c.z->node_name(t).data();
-      c.add(Sec::Additional, name, c.z->rrset(t, kA), t);
-      c.add(Sec::Additional, name, c.z->rrset(t, kAAAA), t);
+      c.add(Sec::Additional, name, c.z->rrset(t, wire::kTypeA), t);
+      c.add(Sec::Additional, name, c.z->rrset(t, wire::kTypeAAAA), t);
     }
   }
 }
@@ -516,7 +508,7 @@ uint16_t reply_flags(const wire::Header& h, bool aa, bool tc, uint16_t rcode) {
 
 size_t write_opt(uint8_t* p, uint16_t udp, uint16_t rcode, bool do_bit) {
   p[0] = 0;
-  put16(p + 1, kOPT);
+  put16(p + 1, wire::kTypeOPT);
   put16(p + 3, udp);
   p[5] = uint8_t(rcode >> 4);  // RFC 6891 §6.1.3: upper 8 bits of the RCODE
   p[6] = 0;                    // version 0
@@ -616,7 +608,7 @@ size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const ui
   if (q.qclass == kClassCH) {
     // Server identity in the CHAOS class (the BIND/Knot convention).
     const std::string* text = nullptr;
-    if (opt.chaos && q.qtype == kTXT) {
+    if (opt.chaos && q.qtype == wire::kTypeTXT) {
       if (name_is(qn, "version.bind") || name_is(qn, "version.server")) {
         text = &opt.version;
       } else if (name_is(qn, "id.server") || name_is(qn, "hostname.bind")) {
@@ -639,7 +631,7 @@ size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const ui
       rl += l;
       if (tl == 0) break;
     }
-    bool fit = enc.rr(nullptr, kTXT, kClassCH, 0, rd, rl);
+    bool fit = enc.rr(nullptr, wire::kTypeTXT, kClassCH, 0, rd, rl);
     size_t pos = enc.pos();
     if (q.has_edns) pos += write_opt(out + pos, our_udp, 0, q.edns.do_bit);
     write_header(out, q.header.id, reply_flags(q.header, false, !fit, 0), 1, fit ? 1 : 0, 0,
@@ -652,16 +644,16 @@ size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const ui
 
   // DS lives in the parent zone: search from the parent name first.
   const Zone* z = nullptr;
-  if (q.qtype == kDS && qn.labels > 0) z = zones.find(qn, 1);
+  if (q.qtype == wire::kTypeDS && qn.labels > 0) z = zones.find(qn, 1);
   if (z == nullptr) z = zones.find(qn, 0);
   if (z == nullptr) return simple_reply(q, out, limit, kRefused, true, q.has_edns, our_udp);
 
-  if (q.qtype == kAXFR || q.qtype == kIXFR) {
+  if (q.qtype == wire::kTypeAXFR || q.qtype == wire::kTypeIXFR) {
     // Zone transfers (RFC 5936, RFC 1995) are the replication layer's.
     // Without one: AXFR over UDP is NOTIMP, otherwise NOTAUTH (what Knot
     // answers without an ACL).
     if (opt.divert_transfers) return kDiverted;
-    const uint8_t rc = (q.qtype == kAXFR && udp) ? kNotImp : kNotAuth;
+    const uint8_t rc = (q.qtype == wire::kTypeAXFR && udp) ? kNotImp : kNotAuth;
     return simple_reply(q, out, limit, rc, true, q.has_edns, our_udp);
   }
   // A secondary's copy past its SOA expire time is no longer served
@@ -713,7 +705,7 @@ size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const ui
       enc.rollback(m);
       // Additional data is optional: skip it, never set TC for it. Knot
       // also just leaves out a negative answer's SOA that does not fit.
-      if (it.sec == Sec::Answer || (it.sec == Sec::Authority && it.type != kSOA)) tc = true;
+      if (it.sec == Sec::Answer || (it.sec == Sec::Authority && it.type != wire::kTypeSOA)) tc = true;
       continue;
     }
     counts[size_t(it.sec)] += uint16_t(count);

@@ -52,14 +52,10 @@ size_t wire_name_len(const uint8_t* p, const uint8_t* end) {
 }
 
 // Offset of the target name inside rdata for types whose target gets
-// additional-section processing (RFC 1035 §3.3.9, §3.3.11; RFC 2782).
+// additional-section processing, from the type table (NS, MX, SRV).
 int target_offset(uint16_t type) {
-  switch (wire::RRType(type)) {
-    case wire::RRType::NS: return 0;
-    case wire::RRType::MX: return 2;
-    case wire::RRType::SRV: return 6;
-    default: return -1;
-  }
+  const wire::TypeInfo* ti = wire::type_info(type);
+  return ti ? ti->additional_at : -1;
 }
 
 size_t next_pow2(size_t n) {
