@@ -22,8 +22,11 @@ void check(bool ok, const char* why, uint16_t type) {
   }
 }
 
-constexpr uint16_t kTypes[] = {1,  2,  5,  6,  12, 13, 15, 16, 28, 33,  35,  39,    41, 43,
-                               44, 46, 47, 48, 50, 51, 52, 64, 65, 250, 257, 65280, 17, 99};
+constexpr uint16_t kTypes[] = {
+    1,  2,  5,  6,  7,  12, 13, 14, 15, 16, 17, 18, 19, 21, 25,  26,  28,  29,    33,
+    35, 36, 37, 39, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51,  52,  53,  55,    56,
+    59, 60, 61, 62, 63, 64, 65, 99, 104, 105, 106, 107, 108, 109, 250, 256, 257, 258,
+    32768, 65280};
 
 // Splits like the zone lexer: blanks separate tokens, "..." is one quoted
 // token with escapes kept, a backslash keeps the next character in the token.

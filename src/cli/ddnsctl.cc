@@ -34,14 +34,16 @@ int print_zone(const std::string& origin, const std::string& path) {
 
 // check-zone --tree: what ddnsd does at start-up, read + check + build the
 // immutable zone tree, so the zone-load benchmark measures the full load.
-int load_zone(const std::string& origin, const std::string& path) {
+int load_zone(const std::string& origin, const std::string& path, bool strict) {
   ddns::wire::Name root;
   auto o = ddns::wire::Name::from_text(origin, &root);
   if (!o) {
     std::cerr << "bad zone origin '" << origin << "': " << o.error().message << '\n';
     return 1;
   }
-  ddns::zone::LoadedTree z = ddns::zone::load_zone_tree(path, *o);
+  ddns::zone::ParseOptions opts;
+  opts.strict = strict;
+  ddns::zone::LoadedTree z = ddns::zone::load_zone_tree(path, *o, opts);
   for (const auto& d : z.warnings) std::cerr << d.to_string() << '\n';
   for (const auto& d : z.errors) std::cerr << d.to_string() << '\n';
   std::string shown = o->to_text();
@@ -99,6 +101,9 @@ int main(int argc, char** argv) {
   check->add_option("file", file, "Master file")->required();
   bool tree = false;
   check->add_flag("--tree", tree, "Also build the served zone tree (the full ddnsd load)");
+  bool strict = false;
+  check->add_flag("--strict", strict,
+                  "Refuse the zone on any warning (out-of-zone data, NS without address, ...)");
 
   auto* print = app.add_subcommand(
       "print-zone", "Print a master file in canonical form (SOA first, canonical order)");
@@ -119,8 +124,8 @@ int main(int argc, char** argv) {
   if (kg->parsed()) return keygen(key_name, alg);
 
   if (check->parsed()) {
-    if (tree) return load_zone(origin, file);
-    return ddns::zone::run_check_zone(origin, file, std::cout, std::cerr);
+    if (tree) return load_zone(origin, file, strict);
+    return ddns::zone::run_check_zone(origin, file, std::cout, std::cerr, strict);
   }
   if (print->parsed()) return print_zone(origin, file);
   return exit_code;

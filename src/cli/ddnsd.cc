@@ -229,7 +229,7 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  ddnsd --config etc/ddnsd.yaml\n"
       "  ddnsd --listen 127.0.0.1:5353 --listen [::1]:5353 --zone example.test=example.test.zone\n"
-      "  ddnsd --check-zone example.test example.test.zone\n"
+      "  ddnsd --check-zone example.test example.test.zone [--strict]\n"
       "  ddnsd --check-config --config etc/ddnsd.yaml\n"
       "Signals: SIGHUP re-reads the configuration and changed zone files; SIGTERM/SIGINT stop.");
   Flags f;
@@ -280,6 +280,9 @@ int main(int argc, char** argv) {
   app.add_flag("--check-config", check_config,
                "check the configuration (with --config and/or flags) and every zone file, print "
                "the problems, exit 0 when good, 1 otherwise; starts nothing");
+  bool strict = false;
+  app.add_flag("--strict", strict,
+               "with --check-zone: warnings (out-of-zone data, NS without address...) refuse the zone");
   app.add_flag("-V,--version", version, "print the version and exit");
   CLI11_PARSE(app, argc, argv);
 
@@ -290,7 +293,7 @@ int main(int argc, char** argv) {
   if (!check.empty()) {
     std::string o = check.size() == 2 ? check[0] : (origin.empty() ? origin_from_file(check[0]) : origin);
     const std::string& file = check.back();
-    return ddns::zone::run_check_zone(o, file, std::cout, std::cerr);
+    return ddns::zone::run_check_zone(o, file, std::cout, std::cerr, strict);
   }
 
   auto cfg = build_config(f);

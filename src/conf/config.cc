@@ -301,6 +301,8 @@ class Walker {
           zc.notify_ns_port = uint16_t(number(kv.second, key, 1, 65535));
         } else if (k == "ddns") {
           zc.ddns = boolean(kv.second, key);
+        } else if (k == "strict") {
+          zc.strict = boolean(kv.second, key);
         } else if (k == "write-back") {
           zc.write_back_s = seconds(kv.second, key);
         } else if (k == "serial-policy") {

@@ -40,6 +40,9 @@ struct ZoneConfig {
   // Dynamic zones: rewrite `file` from the served copy this many seconds
   // after a change (and at shutdown), loadable by BIND and Knot. 0 = never.
   uint32_t write_back_s = 0;
+  // Load the file as `ddnsd --check-zone --strict` does: any warning
+  // (out-of-zone data, a delegation NS without address, ...) refuses it.
+  bool strict = false;
 };
 
 // The DynDNS2 / REST / web HTTP service (empty listen = off).

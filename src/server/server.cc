@@ -302,7 +302,9 @@ Result<std::shared_ptr<const zone::Zone>> Server::load(ZoneSlot& slot, bool init
   auto t0 = std::chrono::steady_clock::now();
   // The compact streaming path: a large zone never exists as a vector of
   // records beside its tree (a 1M-host zone peaks at ~0.6x the memory).
-  zone::LoadedTree lt = zone::load_zone_tree(slot.cfg.file, *origin);
+  zone::ParseOptions popts;
+  popts.strict = slot.cfg.strict;
+  zone::LoadedTree lt = zone::load_zone_tree(slot.cfg.file, *origin, popts);
   for (const auto& w : lt.warnings) spdlog::warn("zone {}: {}", origin->to_text(), w.to_string());
   if (!lt.ok()) {
     for (const auto& e : lt.errors) spdlog::error("zone {}: {}", origin->to_text(), e.to_string());

@@ -210,6 +210,11 @@ class Checker {
     ns_targets(table, apex);
     compact();
     flush_suppressed();
+    if (opts_.strict) {
+      // --strict / strict: every warning refuses the zone.
+      for (Diagnostic& d : res_.warnings) res_.errors.push_back(std::move(d));
+      res_.warnings.clear();
+    }
   }
 
  private:
@@ -265,8 +270,15 @@ class Checker {
     const wire::Name& owner = recs_.owner(node.first);
     if (is_apex) node.flags |= kApex;
     if (!owner.is_subdomain_of(origin_)) {
+      // Like BIND and Knot: the data is dropped with a warning, the zone loads.
       node.flags |= kOutOfZone;
-      error(node.first, "out of zone data: " + owner.to_text() + " is not in " + origin_.to_text());
+      for (uint32_t r : scratch_) {
+        warning(r, "ignoring out-of-zone data: " + owner.to_text() + " is not in " +
+                       origin_.to_text());
+        dead_[r] = true;
+        ++res_.out_of_zone_ignored;
+      }
+      return;
     }
     if (scratch_.size() > 1) {
       std::stable_sort(scratch_.begin(), scratch_.end(),
@@ -453,6 +465,10 @@ class Checker {
         if (needs_glue) {
           warning(r, "missing glue: NS " + target->to_text() + " of " + recs_.owner(r).to_text() +
                          " has no A/AAAA record");
+        } else if (int64_t(k) != apex) {
+          // A delegation's NS: BIND warns and loads, Knot too.
+          warning(r, "delegation " + recs_.owner(r).to_text() + " NS '" + target->to_text() +
+                         "' has no address records (A or AAAA)");
         } else {
           error(r, "NS '" + target->to_text() + "' has no address records (A or AAAA)");
         }
@@ -461,7 +477,7 @@ class Checker {
   }
 
   void compact() {
-    if (res_.duplicates_removed == 0) {
+    if (res_.duplicates_removed == 0 && res_.out_of_zone_ignored == 0) {
       set_serial();
       return;
     }
@@ -502,6 +518,12 @@ class Checker {
   int64_t apex_dname_ = -1;
   size_t suppressed_errors_ = 0, suppressed_warnings_ = 0;
 };
+
+// Strict loading: the parser's warnings refuse the zone too.
+void move_warnings_to_errors(std::vector<Diagnostic>& warnings, std::vector<Diagnostic>& errors) {
+  for (Diagnostic& d : warnings) errors.push_back(std::move(d));
+  warnings.clear();
+}
 
 std::string display(const wire::Name& n) {
   std::string s = n.to_text();
@@ -544,6 +566,8 @@ LoadedZone load_zone_file(const std::string& path, const wire::Name& origin,
   if (!z.errors.empty() && p.records.empty()) return z;
   CheckOptions co;
   co.rclass = opts.rclass;
+  co.strict = opts.strict;
+  if (opts.strict) move_warnings_to_errors(z.warnings, z.errors);
   CheckResult c = check_zone(origin, p, co);
   for (auto& d : c.warnings) z.warnings.push_back(std::move(d));
   for (auto& d : c.errors) z.errors.push_back(std::move(d));
@@ -564,6 +588,8 @@ bool read_checked(const std::string& path, const wire::Name& origin, const Parse
   if (!errors.empty() && store.recs.empty()) return false;
   CheckOptions co;
   co.rclass = opts.rclass;
+  co.strict = opts.strict;
+  if (opts.strict) move_warnings_to_errors(warnings, errors);
   CheckResult c = check_zone(origin, store, &p.where, &p.files, co);
   for (auto& d : c.warnings) warnings.push_back(std::move(d));
   for (auto& d : c.errors) errors.push_back(std::move(d));
@@ -589,7 +615,7 @@ LoadedTree load_zone_tree(const std::string& path, const wire::Name& origin,
 }
 
 int run_check_zone(const std::string& origin, const std::string& path, std::ostream& out,
-                   std::ostream& err) {
+                   std::ostream& err, bool strict) {
   wire::Name root;
   auto o = wire::Name::from_text(origin, &root);
   if (!o) {
@@ -601,7 +627,9 @@ int run_check_zone(const std::string& origin, const std::string& path, std::ostr
   RecordStore store;
   std::vector<Diagnostic> errors, warnings;
   uint32_t serial = 0;
-  const bool ok = read_checked(path, *o, {}, store, errors, warnings, serial);
+  ParseOptions opts;
+  opts.strict = strict;
+  const bool ok = read_checked(path, *o, opts, store, errors, warnings, serial);
   for (const auto& d : warnings) err << d.to_string() << '\n';
   for (const auto& d : errors) err << d.to_string() << '\n';
   if (!ok) {

@@ -20,6 +20,7 @@ namespace ddns::zone {
 struct CheckOptions {
   uint16_t rclass = 1;           // every record must be of this class
   size_t max_diagnostics = 100;  // errors and warnings each, then a summary
+  bool strict = false;           // every warning is an error (--strict, strict:)
 };
 
 struct CheckResult {
@@ -28,6 +29,7 @@ struct CheckResult {
   uint32_t serial = 0;               // of the apex SOA, when there is one
   size_t duplicates_removed = 0;     // exact duplicates dropped (like BIND/Knot)
   size_t ttl_adjusted = 0;           // records whose TTL was set to their RRset's first
+  size_t out_of_zone_ignored = 0;    // records outside the origin, dropped (like BIND/Knot)
 
   bool ok() const { return errors.empty(); }
 };
@@ -37,11 +39,13 @@ struct CheckResult {
 // (RFC 2181 §5.2, with a warning), keeping `where` parallel.
 // Errors (the zone must be refused): no SOA or more than one at the apex;
 // SOA elsewhere; no NS at the apex; CNAME beside other data or more than
-// one CNAME at a name (RFC 1034 §3.6.2; RRSIG/NSEC allowed); a name outside
-// `origin`; a record of another class; an in-zone, non-glue NS target with
-// no address (like BIND).
-// Warnings: data occluded by a delegation (other than glue) or by a DNAME;
-// missing glue for an NS target below a delegation.
+// one CNAME at a name (RFC 1034 §3.6.2; RRSIG/NSEC allowed); a record of
+// another class; an apex NS whose in-zone target has no address (like BIND).
+// Warnings (the zone loads, as in BIND and Knot): data outside `origin`,
+// which is dropped; a delegation NS whose in-zone target has no address;
+// data occluded by a delegation (other than glue) or by a DNAME; missing
+// glue for an NS target below a delegation. With opts.strict every
+// warning is an error instead.
 // Diagnostics carry FILE:LINE from `where`/`files` when given.
 CheckResult check_zone(const wire::Name& origin, std::vector<wire::RR>& records,
                        std::vector<SourceLine>* where = nullptr,
@@ -90,8 +94,9 @@ LoadedTree load_zone_tree(const std::string& path, const wire::Name& origin,
 // `check-zone ORIGIN FILE` as named-checkzone does it: warnings and errors
 // as "FILE:LINE: message" on `err`, then on `out`
 // "OK: ORIGIN loaded serial N (R records)". Returns the exit status:
-// 0 loaded, 1 refused (or bad ORIGIN / unreadable file).
+// 0 loaded, 1 refused (or bad ORIGIN / unreadable file). `strict`: any
+// warning refuses the zone.
 int run_check_zone(const std::string& origin, const std::string& path, std::ostream& out,
-                   std::ostream& err);
+                   std::ostream& err, bool strict = false);
 
 }  // namespace ddns::zone

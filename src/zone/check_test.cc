@@ -29,11 +29,13 @@ struct Checked {
   CheckResult check;
 };
 
-Checked run(const std::string& body, bool head = true) {
+Checked run(const std::string& body, bool head = true, bool strict = false) {
   Checked c;
   c.parsed = parse_master_text((head ? kHead : "") + body, "c.zone", kOrigin);
   EXPECT_TRUE(c.parsed.ok()) << (c.parsed.errors.empty() ? "" : c.parsed.errors[0].to_string());
-  c.check = check_zone(kOrigin, c.parsed);
+  CheckOptions opts;
+  opts.strict = strict;
+  c.check = check_zone(kOrigin, c.parsed, opts);
   return c;
 }
 
@@ -100,11 +102,39 @@ TEST(Check, TwoCnames) {
   EXPECT_EQ(c.check.errors[0].to_string(), "c.zone:5: multiple CNAME records at www.example.test.");
 }
 
-TEST(Check, OutOfZone) {
-  Checked c = run("www.example.org. A 192.0.2.1\n");
-  ASSERT_EQ(c.check.errors.size(), 1u);
-  EXPECT_EQ(c.check.errors[0].to_string(),
-            "c.zone:5: out of zone data: www.example.org. is not in example.test.");
+// Like BIND ("ignoring out-of-zone data") and Knot: dropped, zone loads.
+TEST(Check, OutOfZoneDataIsDroppedWithAWarning) {
+  Checked c = run("www A 192.0.2.7\nwww.example.org. A 192.0.2.1\nwww.example.org. TXT x\n");
+  EXPECT_TRUE(c.check.ok()) << all(c.check.errors);
+  ASSERT_EQ(c.check.warnings.size(), 2u) << all(c.check.warnings);
+  EXPECT_EQ(c.check.warnings[0].to_string(),
+            "c.zone:6: ignoring out-of-zone data: www.example.org. is not in example.test.");
+  EXPECT_EQ(c.check.warnings[1].to_string(),
+            "c.zone:7: ignoring out-of-zone data: www.example.org. is not in example.test.");
+  EXPECT_EQ(c.check.out_of_zone_ignored, 2u);
+  ASSERT_EQ(c.parsed.records.size(), 4u);
+  ASSERT_EQ(c.parsed.where.size(), 4u);
+  for (const auto& rr : c.parsed.records) EXPECT_TRUE(rr.owner.is_subdomain_of(kOrigin));
+  EXPECT_EQ(c.parsed.where[3].line, 5u);
+}
+
+TEST(Check, StrictTurnsWarningsIntoErrors) {
+  Checked c = run("www.example.org. A 192.0.2.1\nsub NS ns9\n", true, true);
+  EXPECT_FALSE(c.check.ok());
+  EXPECT_TRUE(c.check.warnings.empty()) << all(c.check.warnings);
+  EXPECT_EQ(all(c.check.errors),
+            "c.zone:5: ignoring out-of-zone data: www.example.org. is not in example.test.\n"
+            "c.zone:6: delegation sub.example.test. NS 'ns9.example.test.' has no address "
+            "records (A or AAAA)\n");
+}
+
+// BIND: "sub/NS 'ns' has no address records" is a warning for a delegation.
+TEST(Check, DelegationNsTargetWithoutAddressWarns) {
+  Checked c = run("sub NS ns9\n");
+  EXPECT_TRUE(c.check.ok()) << all(c.check.errors);
+  EXPECT_EQ(all(c.check.warnings),
+            "c.zone:5: delegation sub.example.test. NS 'ns9.example.test.' has no address "
+            "records (A or AAAA)\n");
 }
 
 TEST(Check, DuplicatesDroppedSilently) {
@@ -204,13 +234,21 @@ TEST(RunCheckZone, OkLine) {
   EXPECT_EQ(out.str(), "OK: example.test loaded serial 2024010101 (36 records)\n");
 }
 
-TEST(RunCheckZone, ErrorsAndExitStatus) {
+TEST(RunCheckZone, WarningsLoadStrictRefuses) {
   std::ostringstream out, err;
   int rc = run_check_zone("example.org", kData + "corner.zone", out, err);
-  EXPECT_EQ(rc, 1);
-  EXPECT_EQ(out.str(), "");
-  EXPECT_NE(err.str().find("corner.zone:32: out of zone data: relative.sub.example.test. is not in example.org."), std::string::npos) << err.str();
-  EXPECT_NE(err.str().find("zone example.org/IN: not loaded due to errors."), std::string::npos);
+  EXPECT_EQ(rc, 0) << err.str();
+  EXPECT_EQ(out.str(), "OK: example.org loaded serial 2024010101 (19 records)\n");
+  const std::string warning =
+      "corner.zone:32: ignoring out-of-zone data: relative.sub.example.test. is not in "
+      "example.org.";
+  EXPECT_NE(err.str().find(warning), std::string::npos) << err.str();
+
+  std::ostringstream out1, err1;
+  EXPECT_EQ(run_check_zone("example.org", kData + "corner.zone", out1, err1, true), 1);
+  EXPECT_EQ(out1.str(), "");
+  EXPECT_NE(err1.str().find(warning), std::string::npos) << err1.str();
+  EXPECT_NE(err1.str().find("zone example.org/IN: not loaded due to errors."), std::string::npos);
 
   std::ostringstream o2, e2;
   EXPECT_EQ(run_check_zone("bad..name", kData + "corner.zone", o2, e2), 1);

@@ -39,6 +39,7 @@ struct ParseOptions {
   bool allow_include = true;        // $INCLUDE (off for fuzzing, untrusted text)
   size_t max_include_depth = 16;    // nested $INCLUDE limit (also stops loops)
   uint32_t max_generate = 65536;    // records one $GENERATE may produce
+  bool strict = false;              // load_zone_*: every warning refuses the zone
 };
 
 struct ParseResult {

@@ -82,7 +82,7 @@ inline bool same_bytes(const uint8_t* a, const uint8_t* b, size_t n) {
   return true;
 }
 
-// A node blob starts [u32 node id][u32 size] in host order (zone.cc).
+// A node blob starts [u32 node id][u32 size] in host order (arena.h).
 inline uint32_t blob_size(const uint8_t* blob) {
   uint32_t v;
   std::memcpy(&v, blob + 4, 4);
@@ -128,7 +128,7 @@ struct Chunk {
   T* v() { return reinterpret_cast<T*>(this + 1); }
   const T* v() const { return reinterpret_cast<const T*>(this + 1); }
 };
-// Owner of up to 64 chunks (zone.cc): snapshots share directories, so a
+// Owner of up to 64 chunks (arena.h): snapshots share directories, so a
 // new snapshot takes one reference per 64 chunks, not one per chunk.
 template <class C>
 struct Dir;
@@ -152,7 +152,7 @@ class Zone {
 
   // Hot fields first (the answer path reads blob, flags, counts and cut).
   struct Node {
-    const uint8_t* blob;   // name, RRset headers, rdata, targets (zone.cc)
+    const uint8_t* blob;   // name, RRset headers, rdata, targets (arena.h)
     uint16_t flags;
     uint16_t rrset_count;
     uint8_t name_len;
@@ -261,7 +261,7 @@ class Zone {
   ~Zone();
 
  private:
-  friend class ZoneEditor;  // zone.cc: the copy-on-write next version
+  friend class ZoneEditor;  // editor.h: the copy-on-write next version
   Zone() = default;
   template <class Recs>
   static Result<std::shared_ptr<const Zone>> build_from(const wire::Name& origin, Recs& records);
