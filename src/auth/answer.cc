@@ -39,15 +39,8 @@ inline void put16(uint8_t* p, uint16_t v) {
   p[1] = uint8_t(v);
 }
 
-// Lowercases the ASCII letters of each octet lane (length octets and
-// non-letters are unchanged; octets >= 0x80 too).
-inline uint64_t lower_lanes(uint64_t x) {
-  constexpr uint64_t k7f = 0x7F7F7F7F7F7F7F7FULL, k80 = 0x8080808080808080ULL;
-  const uint64_t h = x & k7f;
-  const uint64_t ge_a = h + 0x3F3F3F3F3F3F3F3FULL;  // bit 7 set when >= 'A'
-  const uint64_t gt_z = h + 0x2525252525252525ULL;  // bit 7 set when > 'Z'
-  return x | (((ge_a & ~gt_z & ~x) & k80) >> 2);
-}
+using zone::detail::lower8;
+
 inline uint64_t load_n(const uint8_t* p, size_t n) {
   uint64_t v = 0;
   std::memcpy(&v, p, n);  // n is 4 or 8: inlined as one load
@@ -59,12 +52,12 @@ inline bool label_eq(const uint8_t* a, const uint8_t* b, size_t l) {
   if (l >= 8) {
     size_t i = 0;
     for (; i + 8 < l; i += 8)
-      if (lower_lanes(load_n(a + i, 8)) != lower_lanes(load_n(b + i, 8))) return false;
-    return lower_lanes(load_n(a + l - 8, 8)) == lower_lanes(load_n(b + l - 8, 8));
+      if (lower8(load_n(a + i, 8)) != lower8(load_n(b + i, 8))) return false;
+    return lower8(load_n(a + l - 8, 8)) == lower8(load_n(b + l - 8, 8));
   }
   if (l >= 4) {
-    return lower_lanes(load_n(a, 4)) == lower_lanes(load_n(b, 4)) &&
-           lower_lanes(load_n(a + l - 4, 4)) == lower_lanes(load_n(b + l - 4, 4));
+    return lower8(load_n(a, 4)) == lower8(load_n(b, 4)) &&
+           lower8(load_n(a + l - 4, 4)) == lower8(load_n(b + l - 4, 4));
   }
   for (size_t k = 0; k < l; ++k)
     if (lower(a[k]) != lower(b[k])) return false;

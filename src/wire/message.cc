@@ -591,30 +591,20 @@ void MessageBuilder::put_rdata(uint16_t type, std::span<const uint8_t> rd, bool 
   bool ok = true;
   for (const FieldDef& fd : ti->fields) {
     const Field f = fd.kind;
-    size_t len = 0;
-    switch (f) {
-      case Field::U8: len = 1; break;
-      case Field::U16: len = 2; break;
-      case Field::U32: len = 4; break;
-      case Field::IPv4: len = 4; break;
-      case Field::IPv6: len = 16; break;
-      case Field::Name:
-      case Field::CompressedName: {
-        len = name_length(p + i, n - i);
-        if (len == 0) {
-          ok = false;
-          break;
-        }
-        if (f == Field::CompressedName) {
-          put_name(p + i, len, true);
-          i += len;
-          len = 0;
-        }
+    size_t len = field_fixed_size(f);
+    if (f == Field::Name || f == Field::CompressedName) {
+      len = name_length(p + i, n - i);
+      if (len == 0) {
+        ok = false;
         break;
       }
-      default:
-        len = n - i;  // the rest, verbatim
-        break;
+      if (f == Field::CompressedName) {
+        put_name(p + i, len, true);
+        i += len;
+        continue;
+      }
+    } else if (len == 0) {
+      len = n - i;  // a variable-size field: the rest, verbatim
     }
     if (!ok || len > n - i) {
       ok = false;

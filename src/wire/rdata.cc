@@ -86,19 +86,15 @@ bool svc_params_valid(const uint8_t* p, size_t n, const char*& why);
 // false with `why`. Fields that run to the end take all of avail.
 bool field_extent(Field f, const uint8_t* rdata, const uint8_t* p, size_t avail, size_t& used,
                   const char*& why) {
-  auto fixed = [&](size_t k) {
+  if (const size_t k = field_fixed_size(f)) {
     if (avail < k) {
       why = "truncated";
       return false;
     }
     used = k;
     return true;
-  };
+  }
   switch (f) {
-    case Field::U8: case Field::Algorithm: return fixed(1);
-    case Field::U16: case Field::TypeCode: return fixed(2);
-    case Field::U32: case Field::Time: case Field::IPv4: return fixed(4);
-    case Field::IPv6: return fixed(16);
     case Field::Name:
     case Field::CompressedName:
       used = name_extent(p, avail, why);

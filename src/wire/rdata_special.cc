@@ -559,19 +559,7 @@ bool handles(Field f) {
 
 bool extent(Field f, const uint8_t* rdata, const uint8_t* p, size_t avail, size_t& used,
             const char*& why) {
-  auto fixed = [&](size_t k) {
-    if (avail < k) {
-      why = "truncated";
-      return false;
-    }
-    used = k;
-    return true;
-  };
   switch (f) {
-    case Field::AlgorithmName: return fixed(1);
-    case Field::CertType: return fixed(2);
-    case Field::Eui48: return fixed(6);
-    case Field::Eui64: case Field::Ilnp64: return fixed(8);
     case Field::Loc:
       if (!loc_valid(p, avail, why)) return false;
       used = 16;
@@ -584,18 +572,23 @@ bool extent(Field f, const uint8_t* rdata, const uint8_t* p, size_t avail, size_
       if (!hip_valid(p, avail, why)) return false;
       used = avail;
       return true;
-    case Field::IpsecGateway:
-      switch (rdata[1]) {
-        case 0: return fixed(0);
-        case 1: return fixed(4);
-        case 2: return fixed(16);
-        case 3:
-          used = name_extent(p, avail, why);
-          return used != 0;
-        default:
-          why = "unknown gateway type";
-          return false;
+    case Field::IpsecGateway: {
+      static constexpr size_t kAddressSize[] = {0, 4, 16};  // none, IPv4, IPv6
+      if (rdata[1] == 3) {
+        used = name_extent(p, avail, why);
+        return used != 0;
       }
+      if (rdata[1] > 2) {
+        why = "unknown gateway type";
+        return false;
+      }
+      if (avail < kAddressSize[rdata[1]]) {
+        why = "truncated";
+        return false;
+      }
+      used = kAddressSize[rdata[1]];
+      return true;
+    }
     default:
       why = "unknown field kind";
       return false;

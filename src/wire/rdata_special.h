@@ -25,8 +25,9 @@ struct Cursor {
 // True when `f` is one of the kinds below.
 bool handles(Field f);
 
-// Octets field `f` takes at p (avail left) in well-formed uncompressed
-// rdata that starts at `rdata` (IPSECKEY's gateway depends on octet 1).
+// Octets a variable-size field `f` takes at p (avail left) in uncompressed
+// rdata that starts at `rdata` (IPSECKEY's gateway depends on octet 1);
+// fixed-size kinds are sized by field_fixed_size().
 // False with `why` set when malformed.
 bool extent(Field f, const uint8_t* rdata, const uint8_t* p, size_t avail, size_t& used,
             const char*& why);

@@ -281,6 +281,8 @@ const TypeInfo* type_info(uint16_t code) {
 
 std::span<const TypeInfo> all_types() { return kTable; }
 
+size_t field_fixed_size(Field f) { return fixed_size(f); }
+
 const TypeInfo* type_info(RRType type) { return type_info(uint16_t(type)); }
 
 std::optional<uint16_t> type_from_text(std::string_view text) {

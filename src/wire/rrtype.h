@@ -4,6 +4,7 @@
 // type is one row plus a golden test (src/wire/testdata/rdata.golden).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -70,6 +71,10 @@ enum class Field : uint8_t {
   Ilnp64,         // RFC 6742 §2.1: four 16-bit hex groups "xxxx:xxxx:xxxx:xxxx"
   Rest,           // opaque bytes to the end (OPT, TSIG, unknown)
 };
+
+// Octets a fixed-size field kind takes on the wire (U16: 2, IPv6: 16,
+// Eui48: 6, ...), or 0 for kinds whose size depends on the data.
+size_t field_fixed_size(Field f);
 
 struct FieldDef {
   Field kind;

@@ -29,15 +29,7 @@ uint64_t name_hash(const uint8_t* p, size_t len) {
   return h;
 }
 
-// Lowercases 8 ASCII octets at once: a lane gets 0x20 added exactly when
-// it is 'A'..'Z' (length octets are <= 63 and never change).
-inline uint64_t lower8(uint64_t x) {
-  constexpr uint64_t k7f = 0x7F7F7F7F7F7F7F7FULL, k80 = 0x8080808080808080ULL;
-  const uint64_t h = x & k7f;
-  const uint64_t ge_a = h + 0x3F3F3F3F3F3F3F3FULL;  // bit 7 set when >= 'A'
-  const uint64_t gt_z = h + 0x2525252525252525ULL;  // bit 7 set when > 'Z'
-  return x | (((ge_a & ~gt_z & ~x) & k80) >> 2);
-}
+using detail::lower8;
 
 void LowerName::assign(const uint8_t* w, size_t n) {
   size_t i = 0;

@@ -63,6 +63,17 @@ struct RRsetView {
 namespace detail {
 struct Segment;
 
+// Lowercases the ASCII letters of 8 octets at once: a lane gets 0x20 added
+// exactly when it is 'A'..'Z' (length octets are <= 63 and never change;
+// octets >= 0x80 neither).
+inline uint64_t lower8(uint64_t x) {
+  constexpr uint64_t k7f = 0x7F7F7F7F7F7F7F7FULL, k80 = 0x8080808080808080ULL;
+  const uint64_t h = x & k7f;
+  const uint64_t ge_a = h + 0x3F3F3F3F3F3F3F3FULL;  // bit 7 set when >= 'A'
+  const uint64_t gt_z = h + 0x2525252525252525ULL;  // bit 7 set when > 'Z'
+  return x | (((ge_a & ~gt_z & ~x) & k80) >> 2);
+}
+
 // Equality of two short byte strings (names) without a libc call: whole
 // words, the tail as one overlapping word.
 inline bool same_bytes(const uint8_t* a, const uint8_t* b, size_t n) {
