@@ -671,7 +671,13 @@ bool to_text(Field f, const uint8_t* rdata, const uint8_t* p, size_t n, std::str
         }
       out += std::to_string(get16(p));
       return true;
-    case Field::Loc: out += loc_text(p); return true;
+    case Field::Loc:
+      // A zero mantissa with an exponent (valid on the wire) would print
+      // as 0 and read back as 0e0: such rdata keeps the generic form.
+      for (int i = 1; i <= 3; ++i)
+        if ((p[i] >> 4) == 0 && (p[i] & 0x0f) != 0) return false;
+      out += loc_text(p);
+      return true;
     case Field::Apl: return apl_text(p, n, out);
     case Field::Hip: hip_text(p, n, out); return true;
     case Field::IpsecGateway:
