@@ -107,7 +107,11 @@ uint8_t encode_precision(uint64_t cm) {
   return uint8_t((cm / kPow10[exp]) << 4 | unsigned(exp));
 }
 
-bool precision_valid(uint8_t b) { return (b >> 4) <= 9 && (b & 0x0f) <= 9; }
+// Digits 0-9 each, and no exponent on a zero mantissa (BIND refuses that
+// form, and it would print as 0 and read back as 0e0).
+bool precision_valid(uint8_t b) {
+  return (b >> 4) <= 9 && (b & 0x0f) <= 9 && ((b >> 4) != 0 || (b & 0x0f) == 0);
+}
 
 // As BIND prints it: whole metres from 1 m up, else "0.cc".
 std::string precision_text(uint8_t b) {
@@ -671,13 +675,7 @@ bool to_text(Field f, const uint8_t* rdata, const uint8_t* p, size_t n, std::str
         }
       out += std::to_string(get16(p));
       return true;
-    case Field::Loc:
-      // A zero mantissa with an exponent (valid on the wire) would print
-      // as 0 and read back as 0e0: such rdata keeps the generic form.
-      for (int i = 1; i <= 3; ++i)
-        if ((p[i] >> 4) == 0 && (p[i] & 0x0f) != 0) return false;
-      out += loc_text(p);
-      return true;
+    case Field::Loc: out += loc_text(p); return true;
     case Field::Apl: return apl_text(p, n, out);
     case Field::Hip: hip_text(p, n, out); return true;
     case Field::IpsecGateway:
