@@ -62,6 +62,19 @@ TEST(Config, AbsolutePathsKept) {
   EXPECT_EQ(c->zones[0].file, "/z/example.org.zone");
 }
 
+// Per zone, strict: refuses the file on any load warning (issue 19).
+TEST(Config, ZoneStrict) {
+  auto c = parse("zones:\n  - {name: a.test, file: a.zone, strict: true}\n"
+                 "  - {name: b.test, file: b.zone}\n",
+                 "x.yaml", "/d");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->zones[0].strict);
+  EXPECT_FALSE(c->zones[1].strict);
+  auto bad = parse("zones:\n  - {name: a.test, file: a.zone, strict: sometimes}\n", "x.yaml", "/d");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "x.yaml:2: zones[0].strict: must be true or false");
+}
+
 void expect_error(const char* text, const std::string& want) {
   auto c = parse(text, "ddnsd.yaml", "/d");
   ASSERT_FALSE(c.ok()) << text;
