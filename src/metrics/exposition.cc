@@ -7,28 +7,26 @@
 
 namespace ddns::metrics {
 
-std::string Exposition::escape_label(std::string_view v) {
+namespace {
+
+// Backslash and line feed always; the double quote inside label values.
+std::string escape(std::string_view v, bool quote) {
   std::string r;
   r.reserve(v.size());
   for (char c : v) {
     if (c == '\\') r += "\\\\";
-    else if (c == '"') r += "\\\"";
     else if (c == '\n') r += "\\n";
+    else if (c == '"' && quote) r += "\\\"";
     else r += c;
   }
   return r;
 }
 
-std::string Exposition::escape_help(std::string_view v) {
-  std::string r;
-  r.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\') r += "\\\\";
-    else if (c == '\n') r += "\\n";
-    else r += c;
-  }
-  return r;
-}
+}  // namespace
+
+std::string Exposition::escape_label(std::string_view v) { return escape(v, true); }
+
+std::string Exposition::escape_help(std::string_view v) { return escape(v, false); }
 
 void Exposition::family(std::string_view name, std::string_view type, std::string_view help) {
   fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, escape_help(help),
@@ -72,13 +70,13 @@ void Exposition::histogram(std::string_view name, std::initializer_list<Label> l
   uint64_t cum = 0;
   for (size_t i = 0; i < kBuckets; ++i) {
     cum += h.buckets[i];
-    std::string le = i < kLatencyBoundsUs.size() ? fmt::format("{}", kLatencyBoundsUs[i] / divisor)
+    std::string le = i < h.bounds->size() ? fmt::format("{}", (*h.bounds)[i] / divisor)
                                                  : std::string("+Inf");
     head(bucket, labels, "le", le);
     fmt::format_to(std::back_inserter(out_), "{}\n", cum);
   }
   // The sum in the same unit as the bounds.
-  sample(std::string(name) + "_sum", labels, double(h.sum_us) / divisor);
+  sample(std::string(name) + "_sum", labels, double(h.sum) / divisor);
   // _count is the +Inf bucket, read once: shards are summed while they
   // count, and the two must agree.
   sample(std::string(name) + "_count", labels, cum);

@@ -45,6 +45,8 @@ void add_shard(Registry::QueryTotals& t, const QueryShard& s) {
   for (size_t i = 0; i < kTypeSlots; ++i) t.qtypes[i] += s.qtypes[i].get();
   for (size_t i = 0; i < 16; ++i) t.rcodes[i] += s.rcodes[i].get();
   t.latency.add(s.latency);
+  t.rrl_dropped += s.rrl_dropped.get();
+  t.rrl_slipped += s.rrl_slipped.get();
 }
 
 }  // namespace
@@ -181,8 +183,8 @@ std::string Registry::render(const Naming& naming) const {
   e.family("ddns_rate_limited_total", "counter",
            "Responses held back by response rate limiting: dropped, or slipped (sent "
            "truncated so a real client retries over TCP).");
-  e.sample("ddns_rate_limited_total", {{"action", "dropped"}}, s.rrl_dropped.get());
-  e.sample("ddns_rate_limited_total", {{"action", "slipped"}}, s.rrl_slipped.get());
+  e.sample("ddns_rate_limited_total", {{"action", "dropped"}}, q.rrl_dropped);
+  e.sample("ddns_rate_limited_total", {{"action", "slipped"}}, q.rrl_slipped);
 
   e.family("ddns_resident_memory_bytes", "gauge", "Resident memory of the ddnsd process.");
   e.sample("ddns_resident_memory_bytes", {}, resident_bytes());

@@ -41,40 +41,48 @@ struct SharedCell {
   uint64_t get() const { return v.load(std::memory_order_relaxed); }
 };
 
-// Latency bucket bounds in microseconds (Prometheus `le`, cumulative);
-// the last bucket is +Inf. Fixed so histograms sum across threads.
-inline constexpr std::array<uint32_t, 16> kLatencyBoundsUs = {
+// Histogram bucket bounds (Prometheus `le`, cumulative); the last bucket is
+// +Inf. Fixed so histograms sum across threads.
+using Bounds = std::array<uint32_t, 16>;
+// Latencies, in microseconds.
+inline constexpr Bounds kLatencyBoundsUs = {
     10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
     1000000};
+// Sizes (requests per batch), powers of two.
+inline constexpr Bounds kSizeBounds = {
+    1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
 inline constexpr size_t kBuckets = kLatencyBoundsUs.size() + 1;
 
-// Index of the bucket holding `us` (not cumulative).
-inline size_t bucket_of(uint64_t us) {
+// Index of the bucket holding `v` (not cumulative).
+inline size_t bucket_of(uint64_t v, const Bounds& b = kLatencyBoundsUs) {
   size_t i = 0;
-  while (i < kLatencyBoundsUs.size() && us > kLatencyBoundsUs[i]) ++i;
+  while (i < b.size() && v > b[i]) ++i;
   return i;
 }
 
-template <class Cell>
+template <class Cell, const Bounds& B = kLatencyBoundsUs>
 struct Histogram {
+  static constexpr const Bounds& bounds = B;
   std::array<Cell, kBuckets> buckets{};
-  Cell sum_us, count;
-  // `n` observations of `us` each (a batch answered together).
-  void observe(uint64_t us, uint64_t n = 1) {
-    buckets[bucket_of(us)].add(n);
-    sum_us.add(us * n);
+  Cell sum, count;
+  // `n` observations of `v` each (a batch answered together).
+  void observe(uint64_t v, uint64_t n = 1) {
+    buckets[bucket_of(v, B)].add(n);
+    sum.add(v * n);
     count.add(n);
   }
 };
 
 // Plain totals, for summing shards and rendering.
 struct HistogramTotals {
+  const Bounds* bounds = &kLatencyBoundsUs;
   std::array<uint64_t, kBuckets> buckets{};
-  uint64_t sum_us = 0, count = 0;
-  template <class Cell>
-  void add(const Histogram<Cell>& h) {
+  uint64_t sum = 0, count = 0;
+  template <class Cell, const Bounds& B>
+  void add(const Histogram<Cell, B>& h) {
+    bounds = &B;
     for (size_t i = 0; i < kBuckets; ++i) buckets[i] += h.buckets[i].get();
-    sum_us += h.sum_us.get();
+    sum += h.sum.get();
     count += h.count.get();
   }
 };
@@ -91,6 +99,10 @@ struct alignas(64) QueryShard {
   std::array<OwnCell, 16> rcodes;             // responses sent, by header RCODE
   std::array<OwnCell, kTransports> dropped;   // received but not answered
   Histogram<OwnCell> latency;                 // receive -> send, per message
+  // Response rate limiting, bumped by the worker that applied it (an
+  // attack must not make workers share a line): responses dropped, and
+  // responses sent truncated (TC=1, "slip") so a real client retries by TCP.
+  OwnCell rrl_dropped, rrl_slipped;
 
   // Counts one message and its response (`resp` null or `resp_len` 0 when
   // none is sent). Reads the header and walks the question name only; never
@@ -112,6 +124,12 @@ struct alignas(64) QueryShard {
   }
 };
 
+// The shard of the query-path thread running now, or null on other threads:
+// lets code below the front end (the answer path, a rate limiter) count
+// into the worker's own shard without being handed it.
+inline thread_local QueryShard* tls_query_shard = nullptr;
+inline QueryShard* thread_shard() { return tls_query_shard; }
+
 // Where a change came from (ddns_updates_total{source=...}).
 enum class Source : uint8_t { Rfc2136, Dhcp, DynDNS2, Rest, Transfer, Ddnsctl };
 inline constexpr size_t kSources = 6;
@@ -121,7 +139,7 @@ std::string_view source_name(Source s);
 struct Shared {
   // [source][0 = accepted, 1 = refused]
   std::array<std::array<SharedCell, 2>, kSources> updates;
-  Histogram<SharedCell> writer_batch_size;      // requests per writer batch (bounds read as counts)
+  Histogram<SharedCell, kSizeBounds> writer_batch_size;  // requests per writer batch
   Histogram<SharedCell> writer_commit_latency;  // store commit, microseconds
   // Zone transfers: [0 = AXFR, 1 = IXFR]; in = as a secondary.
   std::array<SharedCell, 2> xfr_out, xfr_in, xfr_in_failed;
@@ -129,9 +147,6 @@ struct Shared {
   // HTTP responses by status (100..599; others in slot 0).
   std::array<SharedCell, 500> http_status;
   SharedCell login_failures, abuse_blocks;
-  // Response rate limiting (RFC-less but BIND/Knot RRL semantics): responses
-  // dropped, and answered truncated (TC=1 "slip") instead.
-  SharedCell rrl_dropped, rrl_slipped;
 
   void update(Source s, bool accepted) { updates[size_t(s)][accepted ? 0 : 1].add(); }
   void http(int status) { http_status[status >= 100 && status < 600 ? size_t(status - 100) : 0].add(); }
@@ -176,6 +191,7 @@ class Registry {
     std::array<uint64_t, kTypeSlots> qtypes{};
     std::array<uint64_t, 16> rcodes{};
     HistogramTotals latency;
+    uint64_t rrl_dropped = 0, rrl_slipped = 0;
   };
   QueryTotals query_totals() const;
 

@@ -113,7 +113,8 @@ TEST(Registry, RendersFamiliesOnceWithTypes) {
   r.shared().http(200);
   r.shared().http(200);
   r.shared().http(999);
-  r.shared().rrl_slipped.add();
+  s->rrl_slipped.add();
+  r.shared().writer_batch_size.observe(3);
   r.add_collector([](Exposition& e) {
     e.family("ddns_zone_serial", "gauge", "SOA serial.");
     e.sample("ddns_zone_serial", {{"zone", "example."}}, uint64_t(7));
@@ -134,6 +135,9 @@ TEST(Registry, RendersFamiliesOnceWithTypes) {
   EXPECT_EQ(value_of(text, "ddns_dns_answer_latency_seconds_bucket{le=\"+Inf\"}"), 1);
   EXPECT_EQ(value_of(text, "ddns_dns_answer_latency_seconds_count"), 1);
   EXPECT_DOUBLE_EQ(value_of(text, "ddns_dns_answer_latency_seconds_sum"), 0.0002);
+  EXPECT_EQ(value_of(text, "ddns_writer_batch_size_bucket{le=\"2\"}"), 0);
+  EXPECT_EQ(value_of(text, "ddns_writer_batch_size_bucket{le=\"4\"}"), 1);
+  EXPECT_EQ(value_of(text, "ddns_writer_batch_size_sum"), 3);
   // Every family has HELP then TYPE, once; every counter ends in _total.
   std::istringstream in(text);
   std::vector<std::string> seen;
