@@ -17,6 +17,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ddnstest as t  # noqa: E402
 import dyndnsutil as u  # noqa: E402
+from opsutil import keygen  # noqa: E402
 
 ADMIN = ("root", "root-password-1")
 ALICE = ("alice", "alice-password-1")
@@ -124,12 +125,6 @@ def value(fams, family, sample=None, **labels):
         if n == name and all(d.get(k) == w for k, w in labels.items()):
             total += v
     return total
-
-
-def keygen(name, path):
-    out = subprocess.run([t.binary("ddnsctl"), "keygen", name], check=True,
-                         capture_output=True, text=True).stdout
-    t.write_file(path, out)
 
 
 class ParserTest(unittest.TestCase):
