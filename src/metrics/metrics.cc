@@ -45,8 +45,6 @@ void add_shard(Registry::QueryTotals& t, const QueryShard& s) {
   for (size_t i = 0; i < kTypeSlots; ++i) t.qtypes[i] += s.qtypes[i].get();
   for (size_t i = 0; i < 16; ++i) t.rcodes[i] += s.rcodes[i].get();
   t.latency.add(s.latency);
-  t.rrl_dropped += s.rrl_dropped.get();
-  t.rrl_slipped += s.rrl_slipped.get();
 }
 
 }  // namespace
@@ -180,11 +178,6 @@ std::string Registry::render(const Naming& naming) const {
   e.family("ddns_abuse_blocks_total", "counter",
            "Hosts, accounts or addresses blocked for abuse (repeated nochg, failed logins).");
   e.sample("ddns_abuse_blocks_total", {}, s.abuse_blocks.get());
-  e.family("ddns_rate_limited_total", "counter",
-           "Responses held back by response rate limiting: dropped, or slipped (sent "
-           "truncated so a real client retries over TCP).");
-  e.sample("ddns_rate_limited_total", {{"action", "dropped"}}, q.rrl_dropped);
-  e.sample("ddns_rate_limited_total", {{"action", "slipped"}}, q.rrl_slipped);
 
   e.family("ddns_resident_memory_bytes", "gauge", "Resident memory of the ddnsd process.");
   e.sample("ddns_resident_memory_bytes", {}, resident_bytes());

@@ -99,10 +99,6 @@ struct alignas(64) QueryShard {
   std::array<OwnCell, 16> rcodes;             // responses sent, by header RCODE
   std::array<OwnCell, kTransports> dropped;   // received but not answered
   Histogram<OwnCell> latency;                 // receive -> send, per message
-  // Response rate limiting, bumped by the worker that applied it (an
-  // attack must not make workers share a line): responses dropped, and
-  // responses sent truncated (TC=1, "slip") so a real client retries by TCP.
-  OwnCell rrl_dropped, rrl_slipped;
 
   // Counts one message and its response (`resp` null or `resp_len` 0 when
   // none is sent). Reads the header and walks the question name only; never
@@ -123,12 +119,6 @@ struct alignas(64) QueryShard {
     qtypes[qtype < 256 ? qtype : 256].add();
   }
 };
-
-// The shard of the query-path thread running now, or null on other threads:
-// lets code below the front end (the answer path, a rate limiter) count
-// into the worker's own shard without being handed it.
-inline thread_local QueryShard* tls_query_shard = nullptr;
-inline QueryShard* thread_shard() { return tls_query_shard; }
 
 // Where a change came from (ddns_updates_total{source=...}).
 enum class Source : uint8_t { Rfc2136, Dhcp, DynDNS2, Rest, Transfer, Ddnsctl };
@@ -191,7 +181,6 @@ class Registry {
     std::array<uint64_t, kTypeSlots> qtypes{};
     std::array<uint64_t, 16> rcodes{};
     HistogramTotals latency;
-    uint64_t rrl_dropped = 0, rrl_slipped = 0;
   };
   QueryTotals query_totals() const;
 

@@ -113,7 +113,6 @@ TEST(Registry, RendersFamiliesOnceWithTypes) {
   r.shared().http(200);
   r.shared().http(200);
   r.shared().http(999);
-  s->rrl_slipped.add();
   r.shared().writer_batch_size.observe(3);
   r.add_collector([](Exposition& e) {
     e.family("ddns_zone_serial", "gauge", "SOA serial.");
@@ -128,7 +127,6 @@ TEST(Registry, RendersFamiliesOnceWithTypes) {
   EXPECT_EQ(value_of(text, "ddns_updates_total{source=\"rfc2136\",result=\"refused\"}"), 1);
   EXPECT_EQ(value_of(text, "ddns_http_requests_total{code=\"200\"}"), 2);
   EXPECT_EQ(value_of(text, "ddns_http_requests_total{code=\"other\"}"), 1);
-  EXPECT_EQ(value_of(text, "ddns_rate_limited_total{action=\"slipped\"}"), 1);
   EXPECT_EQ(value_of(text, "ddns_zone_serial{zone=\"example.\"}"), 7);
   EXPECT_EQ(value_of(text, "ddns_dns_answer_latency_seconds_bucket{le=\"0.0001\"}"), 0);
   EXPECT_EQ(value_of(text, "ddns_dns_answer_latency_seconds_bucket{le=\"0.00025\"}"), 1);

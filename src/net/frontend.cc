@@ -322,7 +322,6 @@ struct Frontend::UdpWorker {
     // half again; it applies to this thread only.
     if (const unsigned long us = coalescer.pause_us())
       ::prctl(PR_SET_TIMERSLACK, std::max(1000ul, us * 100));
-    metrics::tls_query_shard = m.get();
     while (serve_batch()) {
     }
   }
@@ -633,7 +632,6 @@ struct Frontend::TcpLoop : Responder {
 
   void run() {
     loop_thread = std::this_thread::get_id();
-    metrics::tls_query_shard = m.get();
     epoll_event evs[64];
     auto tick = std::max<std::chrono::milliseconds>(
         std::chrono::milliseconds(20), std::min<std::chrono::milliseconds>(idle / 4, std::chrono::milliseconds(1000)));

@@ -7,6 +7,7 @@
 #include "http/server.h"
 #include "metrics/exposition.h"
 #include "metrics/metrics.h"
+#include "net/rrl.h"
 #include "server/server.h"
 #include "wire/message.h"
 #include "wire/rrtype.h"
@@ -25,7 +26,8 @@ void Server::add_metrics_collector() {
   metrics::registry().set_dhcp_keys(cfg_.metrics.dhcp_keys);
   const auto* pub = published_.get();
   const net::Frontend* fe = frontend_.get();
-  metrics_collector_ = metrics::registry().add_collector([pub, fe](metrics::Exposition& e) {
+  const net::Rrl* rrl = rrl_.get();
+  metrics_collector_ = metrics::registry().add_collector([pub, fe, rrl](metrics::Exposition& e) {
     auto set = pub->load();
     e.family("ddns_zones", "gauge", "Zones served.");
     e.sample("ddns_zones", {}, uint64_t(set->size()));
@@ -38,6 +40,17 @@ void Server::add_metrics_collector() {
     e.family("ddns_zone_nodes", "gauge", "Owner names in each served zone.");
     for (const auto& z : set->zones())
       e.sample("ddns_zone_nodes", {{"zone", z->origin().to_text()}}, uint64_t(z->node_count()));
+    if (rrl) {
+      // net::Rrl keeps its own counters (one table shared by the workers).
+      const auto& s = rrl->stats();
+      e.family("ddns_rate_limited_total", "counter",
+               "UDP answers held back by response rate limiting: dropped, slipped (sent "
+               "truncated so a real client retries over TCP), or would_limit (log-only mode).");
+      e.sample("ddns_rate_limited_total", {{"action", "dropped"}}, s.dropped.load(std::memory_order_relaxed));
+      e.sample("ddns_rate_limited_total", {{"action", "slipped"}}, s.slipped.load(std::memory_order_relaxed));
+      e.sample("ddns_rate_limited_total", {{"action", "would_limit"}},
+               s.would_limit.load(std::memory_order_relaxed));
+    }
     if (fe) {
       e.family("ddns_tcp_clients", "gauge", "Open DNS-over-TCP connections.");
       e.sample("ddns_tcp_clients", {}, uint64_t(fe->tcp_clients()));
