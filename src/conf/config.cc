@@ -254,6 +254,35 @@ class Walker {
     }
   }
 
+  void metrics(const YAML::Node& n, MetricsConfig& m) const {
+    require_map(n, "metrics");
+    for (const auto& kv : n) {
+      const std::string k = kv.first.Scalar();
+      const YAML::Node& v = kv.second;
+      const std::string key = "metrics." + k;
+      if (k == "enable") {
+        m.enable = boolean(v, key);
+      } else if (k == "allow") {
+        // An empty list is allowed: then every reader needs credentials.
+        m.allow = v.IsSequence() && v.size() == 0 ? std::vector<std::string>{} : strings(v, key);
+        for (size_t i = 0; i < m.allow.size(); ++i)
+          if (auto r = check_prefix(m.allow[i]); !r)
+            fail(v.IsSequence() ? v[i] : v, key, r.error().message);
+      } else if (k == "listen") {
+        m.listen = strings(v, key);
+        for (size_t i = 0; i < m.listen.size(); ++i)
+          if (auto r = check_listen(m.listen[i]); !r)
+            fail(v.IsSequence() ? v[i] : v, key, r.error().message);
+      } else if (k == "dhcp-keys") {
+        m.dhcp_keys = strings(v, key);
+        for (size_t i = 0; i < m.dhcp_keys.size(); ++i)
+          if (m.dhcp_keys[i].empty()) fail(v.IsSequence() ? v[i] : v, key, "must not be empty");
+      } else {
+        fail(kv.first, key, "unknown key");
+      }
+    }
+  }
+
   // A single string or a list of strings.
   std::vector<std::string> strings(const YAML::Node& n, const std::string& key) const {
     std::vector<std::string> out;
@@ -341,6 +370,8 @@ class Walker {
         http(kv.second, c.http);
       } else if (k == "rrl") {
         rrl(kv.second, c.rrl);
+      } else if (k == "metrics") {
+        metrics(kv.second, c.metrics);
       } else if (k == "keys") {
         for (const auto& f : strings(kv.second, k)) c.keys.push_back(resolve(f));
       } else {

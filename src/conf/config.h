@@ -63,6 +63,19 @@ struct HttpConfig {
   std::string web_root;                  // "" = the web page built into ddnsd
 };
 
+// /metrics (Prometheus text) and the dashboard's counters.
+struct MetricsConfig {
+  bool enable = true;
+  // Clients in these networks read /metrics without credentials; others
+  // need an admin (session, API token or Basic credentials).
+  std::vector<std::string> allow{"127.0.0.0/8", "::1"};
+  // Extra listeners serving only /metrics ("127.0.0.1:9153"); empty = only
+  // the http: listeners.
+  std::vector<std::string> listen{};
+  // TSIG keys whose RFC 2136 updates count as source "dhcp".
+  std::vector<std::string> dhcp_keys{};
+};
+
 struct ServerConfig {
   std::vector<std::string> listen = {"127.0.0.1:53", "[::1]:53"};  // host:port, [v6]:port
   unsigned threads = 0;                 // UDP workers; 0 = one per core
@@ -108,6 +121,7 @@ struct Config {
   std::vector<ZoneConfig> zones;
   HttpConfig http;
   RrlConfig rrl;
+  MetricsConfig metrics;
 };
 
 // Reads and validates `path`. Relative paths in the file are resolved

@@ -130,6 +130,25 @@ TEST(Config, ReplicationErrors) {
                "ddnsd.yaml:2: http.trusted-proxies: '10.0.0.0/33': prefix length must be 0-32");
 }
 
+TEST(Config, Metrics) {
+  auto d = parse("", "ddnsd.yaml", "/d");
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->metrics.enable);
+  EXPECT_EQ(d->metrics.allow, (std::vector<std::string>{"127.0.0.0/8", "::1"}));
+  auto c = parse("metrics:\n  enable: yes\n  allow: []\n  listen: \"127.0.0.1:9153\"\n"
+                 "  dhcp-keys: [kea-key]\n",
+                 "ddnsd.yaml", "/d");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->metrics.allow.empty());
+  EXPECT_EQ(c->metrics.listen, (std::vector<std::string>{"127.0.0.1:9153"}));
+  EXPECT_EQ(c->metrics.dhcp_keys, (std::vector<std::string>{"kea-key"}));
+  expect_error("metrics:\n  enable: maybe\n", "ddnsd.yaml:2: metrics.enable: must be true or false");
+  expect_error("metrics:\n  allow: [10.0.0.0/33]\n",
+               "ddnsd.yaml:2: metrics.allow: '10.0.0.0/33': prefix length must be 0-32");
+  expect_error("metrics:\n  listen: [nowhere]\n", "ddnsd.yaml:2: metrics.listen: 'nowhere': expected host:port");
+  expect_error("metrics:\n  colour: red\n", "ddnsd.yaml:2: metrics.colour: unknown key");
+}
+
 // Durations: each key's units, a bare number's unit, and the bounds.
 TEST(Config, DurationUnits) {
   auto idle = [](const char* v) {

@@ -17,6 +17,8 @@
 
 #include "dyndns/service.h"
 #include "dyndns/state.h"
+#include "http/parse.h"
+#include "metrics/metrics.h"
 #include "wire/rrtype.h"
 
 namespace ddns::dyndns {
@@ -161,8 +163,16 @@ class Api : public std::enable_shared_from_this<Api> {
   Api(Service& svc, WorkPool& pool, AbuseTable& logins) : svc_(svc), pool_(pool), logins_(logins) {}
 
   void install(http::Router& r);
+  // GET /metrics, readable without credentials from `allow` (networks the
+  // config checked; one that does not parse here is dropped: it denies).
+  void install_metrics(http::Router& r, const std::vector<std::string>& allow);
 
  private:
+  // Runs `fn` on the service's work pool: Argon2 and SQLite never block
+  // an HTTP I/O thread. The request is copied, as it may not outlive the
+  // handler call.
+  http::Handler offload(std::function<void(const Request&, Reply)> fn);
+
   using Fn = void (Api::*)(const Request&, const Caller&, Reply);
 
   accounts::Accounts* acc() { return svc_.context().accounts; }
@@ -194,6 +204,7 @@ class Api : public std::enable_shared_from_this<Api> {
   void user_item(const Request& req, const Caller& c, Reply reply);
   void zones(const Request& req, const Caller& c, Reply reply);
   void zone_item(const Request& req, const Caller& c, Reply reply);
+  void metrics(const Request& req, Reply reply);
 
   // --- hosts ---
   void list_hosts(const Request& req, const Caller& c, Reply reply);
@@ -208,13 +219,10 @@ class Api : public std::enable_shared_from_this<Api> {
                      std::function<void(bool)> done);
   static std::string via(const Caller& c) { return c.bearer ? "api" : "web"; }
 
-  // Runs `fn` on the service's work pool: Argon2 and SQLite never block
-  // an HTTP I/O thread. The request is copied, as it may not outlive the
-  // handler call.
-  http::Handler offload(std::function<void(const Request&, Reply)> fn);
 
   Service& svc_;
   WorkPool& pool_;
+  http::ProxyList allow_;  // metrics readers without credentials
   AbuseTable& logins_;  // shared with DynDNS2: failed logins of both count together
 };
 
@@ -300,6 +308,7 @@ void Api::login(const Request& req, Reply reply) {
   auto u = acc()->check_password(*user, *password);
   if (!u.ok()) return reply(internal(u.error()));
   if (!*u) {
+    metrics::registry().shared().login_failures.add();
     logins_.hit(ip, t, o.login_fail_limit, o.login_fail_window_s, o.abuse_block_s);
     return reply(error(401, "wrong user name or password"));
   }
@@ -699,6 +708,7 @@ void Api::user_item(const Request& req, const Caller& c, Reply reply) {
       auto ok = acc()->check_password(name, *cur);
       if (!ok.ok()) return reply(internal(ok.error()));
       if (!*ok) {
+        metrics::registry().shared().login_failures.add();
         logins_.hit(ip, t, o.login_fail_limit, o.login_fail_window_s, o.abuse_block_s);
         return reply(error(403, "current password is wrong"));
       }
@@ -819,6 +829,60 @@ void Api::install(http::Router& r) {
 }
 
 }  // namespace
+
+// Prometheus scrapes with a bearer token or Basic credentials; a browser
+// (the dashboard) with its session cookie. Readers in metrics_allow need
+// none: a scraper on the host itself is the common case.
+void Api::install_metrics(http::Router& r, const std::vector<std::string>& allow) {
+  for (const auto& n : allow) allow_.add(n);
+  r.add("*", "/metrics", offload([self = shared_from_this()](const Request& q, Reply rep) {
+          self->metrics(q, std::move(rep));
+        }));
+}
+
+void Api::metrics(const Request& req, Reply reply) {
+  const Options& o = svc_.options();
+  if (req.method != "GET") return reply(error(405, "use GET"));
+  auto ok = [&] {
+    Response r = Response::text(200, o.metrics_text());
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.headers.emplace_back("Cache-Control", "no-store");
+    reply(std::move(r));
+  };
+  if (allow_.contains(req.client_ip)) return ok();
+  if (!acc()) return reply(error(403, "metrics are readable from the allowed networks only"));
+  if (auto basic = req.basic_auth()) {
+    const std::string& ip = req.client_ip;
+    int64_t t = now();
+    if (logins_.blocked(ip, t)) return reply(error(429, "too many failed logins; try again later"));
+    auto u = acc()->check_password(basic->first, basic->second);
+    if (!u.ok()) return reply(internal(u.error()));
+    if (!*u) {
+      metrics::registry().shared().login_failures.add();
+      logins_.hit(ip, t, o.login_fail_limit, o.login_fail_window_s, o.abuse_block_s);
+      Response r = error(401, "wrong user name or password");
+      r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"ddns metrics\"");
+      return reply(std::move(r));
+    }
+    if (!(*u)->admin) return reply(error(403, "admin only"));
+    return ok();
+  }
+  if (!req.header("authorization") && !req.cookie(kSessionCookie)) {
+    Response r = error(401, "credentials required");
+    r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"ddns metrics\"");
+    return reply(std::move(r));
+  }
+  auto c = authenticate(req, reply);
+  if (!c) return;
+  if (!c->user.admin) return reply(error(403, "admin only"));
+  ok();
+}
+
+void Service::install_metrics(http::Router& router) {
+  if (!opts_.metrics_text) return;
+  std::make_shared<Api>(*this, state_->pool, state_->logins)
+      ->install_metrics(router, opts_.metrics_allow);
+}
 
 void Service::install_api(http::Router& router) {
   // Each route handler holds the Api; the Service must outlive the router.

@@ -32,6 +32,7 @@
 #include "dyndns/service.h"
 #include "dyndns/state.h"
 #include "http/parse.h"
+#include "metrics/metrics.h"
 #include "wire/rrtype.h"
 
 namespace ddns::dyndns {
@@ -202,6 +203,7 @@ class Nic : public std::enable_shared_from_this<Nic> {
     }
     if (!user && token_hosts.empty()) {
       if (failed) return reply(text("911"));
+      metrics::registry().shared().login_failures.add();
       bool blocked_now = logins_.hit(u.client_ip, now, o.login_fail_limit, o.login_fail_window_s,
                                      o.abuse_block_s);
       if (blocked_now) spdlog::warn("dyndns: {} blocked after repeated failed logins", u.client_ip);

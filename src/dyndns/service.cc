@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "dyndns/state.h"
+#include "metrics/metrics.h"
 #include "wire/rrtype.h"
 
 namespace ddns::dyndns {
@@ -142,6 +143,7 @@ bool AbuseTable::hit(const std::string& key, int64_t now, uint32_t limit, uint32
   e.events.push_back(now);
   if (e.events.size() > limit && e.blocked_until <= now) {
     e.blocked_until = now + block_s;
+    metrics::registry().shared().abuse_blocks.add();
     e.events.clear();
     return true;
   }
@@ -252,12 +254,19 @@ void Service::install(http::Router& router) {
   install_nic(router);
   install_api(router);
   install_web(router);
+  install_metrics(router);
 }
 
 // The outcome is reported from the writer thread (nochg, errors) or the
 // history thread (good, after its history row is durable): `done` must not
 // block.
 void Service::apply(Change change, std::function<void(std::string outcome)> done) {
+  // Counted by outcome: "good" and "nochg" accepted, anything else refused.
+  done = [src = change.via == "dyndns2" ? metrics::Source::DynDNS2 : metrics::Source::Rest,
+          d = std::move(done)](std::string outcome) {
+    metrics::registry().shared().update(src, outcome == "good" || outcome == "nochg");
+    d(std::move(outcome));
+  };
   if (!ctx_.accounts) return done("dnserr");
   std::string host = accounts::normalize_host(change.host);
   if (host.empty()) return done("nohost");

@@ -36,6 +36,12 @@ struct Options {
   std::string web_root;                  // "" = built-in page assets
   // Clock (unix seconds) for abuse windows and history; null = system clock.
   std::function<int64_t()> clock;
+  // GET /metrics: the Prometheus text; null = no such route.
+  std::function<std::string()> metrics_text;
+  // Networks ("127.0.0.0/8", "::1") whose clients read /metrics without
+  // credentials; any other reader must be an admin (session cookie, API
+  // token or HTTP Basic user:password).
+  std::vector<std::string> metrics_allow;
 };
 
 class Service {
@@ -50,6 +56,9 @@ class Service {
   void install_nic(http::Router& router);  // nic.cc: DynDNS2, checkip, myip
   void install_api(http::Router& router);  // api.cc: REST JSON under /api/
   void install_web(http::Router& router);  // web.cc: the page and its assets
+  // api.cc: GET /metrics (when options().metrics_text is set). Also used
+  // alone on a listener of its own (metrics.listen).
+  void install_metrics(http::Router& router);
 
   // One host's new records, shared by DynDNS2 and REST: replaces the
   // host's RRsets of each listed type (A, AAAA or TXT; empty values =

@@ -25,6 +25,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "http/parse.h"
+#include "metrics/metrics.h"
 
 namespace ddns::http {
 
@@ -246,6 +247,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(version_);
     res->result(static_cast<unsigned>(r.status));
+    metrics::registry().shared().http(r.status);
     res->set(bhttp::field::server, "ddnsd");
     res->set(bhttp::field::content_type, r.content_type);
     for (auto& [k, v] : r.headers) res->insert(k, v);

@@ -3,6 +3,7 @@
 // of its own; every socket is non-blocking and every loop is bounded.
 #include "net/frontend.h"
 
+#include "metrics/metrics.h"
 #include "net/coalesce.h"
 
 #include <errno.h>
@@ -137,6 +138,13 @@ struct Counter {
   uint64_t get() const { return v.load(std::memory_order_relaxed); }
 };
 
+// CLOCK_MONOTONIC through the vDSO: ~20 ns, no system call.
+uint64_t mono_us() {
+  timespec t{};
+  ::clock_gettime(CLOCK_MONOTONIC, &t);
+  return uint64_t(t.tv_sec) * 1'000'000u + uint64_t(t.tv_nsec) / 1000u;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- UDP ----
@@ -164,6 +172,11 @@ struct Frontend::UdpWorker {
   std::vector<mmsghdr> rmsg, wmsg;
   std::vector<uint8_t> rctl, wctl;  // kCmsgSpace per message, aligned for cmsghdr
   Counter received, sent, dropped, pauses;
+  // This thread's /metrics counters: its own cache lines, summed only when
+  // scraped. Per message: ~3 single-writer increments and a walk over the
+  // question name already in cache; per batch: two clock reads. No locked
+  // instruction, no allocation, no line shared with another thread.
+  metrics::Registry::ShardPtr m = metrics::registry().query_shard();
 
   void init(const FrontendOptions& o) {
     batch = o.udp_batch ? o.udp_batch : 1;
@@ -214,17 +227,23 @@ struct Frontend::UdpWorker {
         return true;
       }
       received.add(uint64_t(n));
+      // Latency is taken per batch, not per message: every message of the
+      // batch waited for the whole batch's answers anyway (they leave in one
+      // sendmmsg), so the batch's time is each one's time in the server.
+      const uint64_t t0 = mono_us();
       size_t out = 0;
       for (int i = 0; i < n; ++i) {
         msghdr& h = rmsg[i].msg_hdr;
+        std::span<const uint8_t> query{rbuf.data() + size_t(i) * recv_size, rmsg[i].msg_len};
         if (h.msg_flags & MSG_TRUNC) {  // larger than any query we accept
+          m->count(metrics::Transport::Udp, query, nullptr, 0);
           dropped.add(1);
           continue;
         }
         uint8_t* resp = wbuf.data() + size_t(i) * resp_cap;
         Peer peer{&peers[i], h.msg_namelen, fd};
-        size_t len = handler->handle_from({rbuf.data() + size_t(i) * recv_size, rmsg[i].msg_len},
-                                          Transport::Udp, resp, resp_cap, peer);
+        size_t len = handler->handle_from(query, Transport::Udp, resp, resp_cap, peer);
+        m->count(metrics::Transport::Udp, query, resp, len <= resp_cap ? len : 0);
         if (len == 0 || len > resp_cap) {
           if (!peer.deferred) dropped.add(1);  // deferred: the handler answers later
           continue;
@@ -256,6 +275,7 @@ struct Frontend::UdpWorker {
         ++done;
       }
       sent.add(done);
+      if (done) m->latency.observe(mono_us() - t0, done);
       pause_if_loaded(size_t(n));
     }
     return true;
@@ -340,6 +360,7 @@ struct Frontend::TcpLoop : Responder {
   size_t stream_low = 128 * 1024;
   bool listeners_paused = false;
   Counter accepted, refused, queries, timed_out, streams_started;
+  metrics::Registry::ShardPtr m = metrics::registry().query_shard();  // see UdpWorker
   std::thread::id loop_thread;
   uint32_t next_id = 0;
   // Deferred answers from other threads, (conn id, message); `replies` wakes us.
@@ -477,8 +498,11 @@ struct Frontend::TcpLoop : Responder {
       peer.addr_len = c.addr_len;
       peer.responder = this;
       peer.conn = conn_key(c);
-      size_t r = handler->handle_from({c.in.data() + pos + 2, len}, Transport::Tcp,
-                                      scratch.data() + 2, 65535, peer);
+      const std::span<const uint8_t> query{c.in.data() + pos + 2, len};
+      const uint64_t t0 = mono_us();
+      size_t r = handler->handle_from(query, Transport::Tcp, scratch.data() + 2, 65535, peer);
+      m->count(metrics::Transport::Tcp, query, scratch.data() + 2, r <= 65535 ? r : 0);
+      if (r && r <= 65535) m->latency.observe(mono_us() - t0);
       pos += 2 + len;
       if (peer.deferred) c.deferred++;
       if (r == 0 || r > 65535) continue;

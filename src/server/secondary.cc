@@ -19,6 +19,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "metrics/metrics.h"
 #include "wire/message.h"
 #include "xfr/in.h"
 #include "xfr/refresh.h"
@@ -432,6 +433,7 @@ void Secondaries::Impl::run(ZoneState& zs) {
 size_t Secondaries::handle_notify(std::span<const uint8_t> query, const net::Peer* peer,
                                   uint8_t* out, size_t cap) {
   if (query.size() < wire::kHeaderSize || cap < wire::kHeaderSize) return 0;
+  metrics::registry().shared().notify_received.add();
   wire::ParseInfo info;
   auto m = wire::parse(query, &info);
   wire::Header h;

@@ -26,6 +26,7 @@
 #include "accounts/accounts.h"
 #include "dyndns/service.h"
 #include "http/server.h"
+#include "metrics/metrics.h"
 #include "server/primary.h"
 #include "server/runtime_config.h"
 #include "server/service.h"
@@ -436,6 +437,7 @@ Result<void> Server::start() {
     spdlog::info("listening on {} (udp: {} workers, tcp: {} loops)", ep.to_string(), fo.udp_threads,
                  fo.tcp_threads);
   frontend_->start();
+  add_metrics_collector();
   primary_->start();
   if (secondaries_) secondaries_->start();
   if (auto r = setup_http(); !r) return r;
@@ -451,7 +453,17 @@ Result<void> Server::start() {
 }
 
 Result<void> Server::setup_http() {
-  if (cfg_.http.listen.empty()) return {};
+  dyndns::Options o;
+  if (cfg_.metrics.enable) {
+    o.metrics_text = [this] { return metrics_text(); };
+    o.metrics_allow = cfg_.metrics.allow;
+  }
+  if (cfg_.http.listen.empty()) {
+    // metrics.listen alone: a service without accounts (allowed networks only).
+    if (cfg_.metrics.enable && !cfg_.metrics.listen.empty())
+      dyndns_ = std::make_unique<dyndns::Service>(dyndns::Context{}, o);
+    return setup_metrics_listener();
+  }
   const auto& hc = cfg_.http;
   accounts::Limits lim;
   lim.password_cache_s = hc.password_cache_s;
@@ -473,7 +485,6 @@ Result<void> Server::setup_http() {
     auto it = wmap->find(origin);
     return it == wmap->end() ? nullptr : it->second;
   };
-  dyndns::Options o;
   o.nochg_abuse_count = hc.nochg_abuse_count;
   o.nochg_abuse_window_s = hc.nochg_abuse_window_s;
   o.abuse_block_s = hc.abuse_block_s;
@@ -498,7 +509,7 @@ Result<void> Server::setup_http() {
   for (const auto& ep : http_->bound())
     spdlog::info("http: listening on {} ({})", ep.to_string(), hc.tls_cert.empty() ? "http" : "https");
   http_->start();
-  return {};
+  return setup_metrics_listener();
 }
 
 std::vector<net::Endpoint> Server::http_listening() const {
@@ -822,6 +833,9 @@ void Server::stop() {
   if (removals_.joinable()) removals_.join();
   // HTTP first (no new edits), then the secondaries (no new transfers).
   if (http_) http_->stop();
+  if (metrics_http_) metrics_http_->stop();
+  if (metrics_collector_) metrics::registry().remove_collector(metrics_collector_);
+  metrics_collector_ = 0;
   if (secondaries_) secondaries_->stop();
   // Writers next: they finish the queued updates and send their UDP
   // replies on the front end's sockets, which must still be open.

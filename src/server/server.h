@@ -74,6 +74,10 @@ class Server {
   const std::vector<net::Endpoint>& listening() const;
   // HTTP listeners with their actual ports (empty without http.listen).
   std::vector<net::Endpoint> http_listening() const;
+  // metrics.listen listeners with their actual ports.
+  std::vector<net::Endpoint> metrics_listening() const;
+  // The Prometheus text of GET /metrics (metrics.cc).
+  std::string metrics_text() const;
   std::shared_ptr<const zone::ZoneSet> zones() const { return published_->load(); }
   net::FrontendStats stats() const;
   // Answers limited by RRL (zero until it is on).
@@ -107,6 +111,8 @@ class Server {
   // slot.import: the file's copy into the store through the zone's writer.
   Result<void> import_file(ZoneSlot& slot);
   Result<void> setup_http();
+  void add_metrics_collector();          // metrics.cc
+  Result<void> setup_metrics_listener();  // metrics.cc
   void publish_zone(std::shared_ptr<const zone::Zone> z);
   void maintenance_loop();
   void trim_journals();
@@ -138,6 +144,8 @@ class Server {
   std::unique_ptr<accounts::Accounts> accounts_;  // null without DDNS/HTTP
   std::unique_ptr<dyndns::Service> dyndns_;
   std::unique_ptr<http::Server> http_;
+  std::unique_ptr<http::Server> metrics_http_;  // metrics.listen
+  uint64_t metrics_collector_ = 0;
   // Journal trimming (server.journal-max-*), every minute.
   std::thread maintenance_;
   std::mutex maint_mu_;

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <future>
 
+#include "metrics/metrics.h"
 #include "wire/message.h"
 #include "zone/apply.h"
 
@@ -398,7 +399,12 @@ bool ZoneWriter::commit(const Batch& batch) {
                   batch.changes().size(), snap.error().message);
     return false;
   }
-  if (auto w = store_ ? store_->append_changes(batch.changes()) : Result<void>{}; !w) {
+  const auto tc = std::chrono::steady_clock::now();
+  auto w = store_ ? store_->append_changes(batch.changes()) : Result<void>{};
+  metrics::registry().shared().writer_commit_latency.observe(uint64_t(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - tc)
+          .count()));
+  if (!w) {
     spdlog::error("zone {}: store write failed, {} updates answered SERVFAIL: {}",
                   origin_.to_text(), batch.changes().size(), w.error().message);
     return false;
@@ -424,6 +430,10 @@ void ZoneWriter::answer(Pending& p, bool failed, uint32_t serial, uint64_t now) 
     return;
   }
   if (failed && p.processed) p.rcode = wire::Rcode::ServFail;
+  metrics::registry().shared().update(
+      p.verified && p.verified->key && metrics::registry().is_dhcp_key(p.verified->key->name.to_text())
+          ? metrics::Source::Dhcp : metrics::Source::Rfc2136,
+      p.rcode == wire::Rcode::NoError);
   if (p.rcode == wire::Rcode::NoError)
     spdlog::debug("zone {}: update id {} ({}): NOERROR", origin_.to_text(), p.hdr.id, who(p));
   else
@@ -456,6 +466,7 @@ void ZoneWriter::process_batch(std::vector<WriteRequest>& reqs) {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.requests += pend.size();
     stats_.batches++;
+    metrics::registry().shared().writer_batch_size.observe(pend.size());
     if (failed) stats_.store_failures++;
     else stats_.committed += batch.changes().size();
   }

@@ -827,6 +827,11 @@ void append_rr(std::string& out, const RR& rr) {
 
 }  // namespace
 
+std::string rcode_to_text(uint16_t rcode) {
+  char tmp[16];
+  return rcode_text(rcode, tmp);
+}
+
 std::string to_text(const Message& msg) {
   std::string out;
   char tmp[16];

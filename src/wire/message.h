@@ -302,4 +302,7 @@ Result<Bytes> render(const Message& msg, size_t limit = 65535);
 // Human-readable, dig-like text of a message (for logs and tests).
 std::string to_text(const Message& msg);
 
+// "NOERROR", "NXDOMAIN", "BADKEY"...; "RCODE42" for unassigned values.
+std::string rcode_to_text(uint16_t rcode);
+
 }  // namespace ddns::wire

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <utility>
 
+#include "metrics/metrics.h"
 #include "zone/serial.h"
 
 namespace ddns::xfr {
@@ -507,6 +508,15 @@ Result<Transfer> run_transfer(const PrimaryAddr& p, const wire::Name& origin,
   const tsig::Key* key = p.key ? &*p.key : nullptr;
   uint16_t qtype = our_soa ? kIxfr : kAxfr;
   const char* what = our_soa ? "IXFR" : "AXFR";
+  // Every return below but the last is a failure.
+  struct Counted {
+    size_t kind;
+    bool ok = false;
+    ~Counted() {
+      auto& s = metrics::registry().shared();
+      (ok ? s.xfr_in : s.xfr_in_failed)[kind].add();
+    }
+  } counted{our_soa ? 1u : 0u};
   uint32_t our_serial = 0;
   if (our_soa) {
     auto s = soa_serial(our_soa->rdata);
@@ -562,6 +572,7 @@ Result<Transfer> run_transfer(const PrimaryAddr& p, const wire::Name& origin,
       Transfer t = reader.take();
       t.messages = messages;
       t.bytes = bytes;
+      counted.ok = true;
       return t;
     }
   }

@@ -2,6 +2,8 @@
 // with the earliest retransmission as its timeout.
 #include "xfr/notify.h"
 
+#include "metrics/metrics.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -202,6 +204,7 @@ struct NotifySender::Impl {
         }
         p.msg = std::move(*m);
         auto& slot = pending[key] = std::move(p);
+        metrics::registry().shared().notify_sent.add();
         send(slot);
       }
     }

@@ -1,6 +1,8 @@
 // AXFR/IXFR answer messages, made on demand (see out.h).
 #include "xfr/out.h"
 
+#include "metrics/metrics.h"
+
 #include <spdlog/spdlog.h>
 
 #include <cstring>
@@ -241,6 +243,7 @@ XfrSource::~XfrSource() = default;
 
 std::unique_ptr<XfrSource> XfrSource::axfr(OutRequest req, std::shared_ptr<const zone::Zone> z,
                                            size_t max_message) {
+  metrics::registry().shared().xfr_out[0].add();
   std::unique_ptr<XfrSource> s(new XfrSource(std::move(req), max_message));
   s->soa_ = soa_record(*z);
   s->zone_ = std::move(z);
@@ -250,6 +253,7 @@ std::unique_ptr<XfrSource> XfrSource::axfr(OutRequest req, std::shared_ptr<const
 std::unique_ptr<XfrSource> XfrSource::ixfr(OutRequest req, wire::RR newest_soa,
                                            std::vector<zone::ChangeSet> changes,
                                            size_t max_message) {
+  metrics::registry().shared().xfr_out[1].add();
   std::unique_ptr<XfrSource> s(new XfrSource(std::move(req), max_message));
   s->soa_ = std::move(newest_soa);
   s->changes_ = std::move(changes);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "metrics/metrics.h"
 #include "zone/serial.h"
 
 namespace ddns::xfr {
@@ -123,6 +124,7 @@ Result<Attempt> from_primary(RefreshTransport& t, size_t i, const std::string& z
     if (full->kind != Transfer::Kind::Full) return make_error("AXFR brought no zone");
     a = t.apply(std::move(*full), log_text(*full, t.primary_text(i), start), &why);
   }
+  metrics::registry().shared().update(metrics::Source::Transfer, a == Applied::Ok);
   if (a != Applied::Ok) return make_error(why);
   return Attempt::Transferred;
 }

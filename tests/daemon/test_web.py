@@ -70,7 +70,7 @@ def main():
                 print("---- ddnsd log ----")
                 print(d.log()[-6000:])
                 return 1
-            for name in ("web.png", "web-account.png"):
+            for name in ("web.png", "web-account.png", "web-dashboard.png"):
                 shot = os.path.join(artifacts, name)
                 if not (os.path.isfile(shot) and os.path.getsize(shot) > 10000):
                     print(f"test_web: screenshot {shot} missing or empty")

@@ -15,6 +15,7 @@
 
 const { chromium } = require("playwright-core");
 const { execFileSync } = require("child_process");
+const dgram = require("dgram");
 const fs = require("fs");
 const path = require("path");
 
@@ -72,6 +73,23 @@ async function expectHttpError(fn) {
   const added = consoleErrors.splice(before);
   const other = added.filter((e) => !/status of 40[13]/.test(e));
   consoleErrors.push(...other);
+}
+
+// Sends `n` UDP queries for NAME/A to ddnsd and waits for the answers
+// (bounded: gives up after 5 s), so the dashboard has traffic to draw.
+function blastQueries(name, n) {
+  const labels = name.replace(/\.$/, "").split(".");
+  const q = Buffer.concat([Buffer.from([0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
+    ...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])),
+    Buffer.from([0, 0, 1, 0, 1])]);
+  return new Promise((resolve) => {
+    const s = dgram.createSocket("udp4");
+    let got = 0;
+    const done = () => { clearTimeout(timer); s.close(); resolve(got); };
+    const timer = setTimeout(done, 5000);
+    s.on("message", () => { if (++got === n) done(); });
+    for (let i = 0; i < n; i++) s.send(q, Number(DNS_PORT), "127.0.0.1");
+  });
 }
 
 function row(page, host) { return page.locator(`#hosts-body tr[data-host="${host}"]`); }
@@ -311,6 +329,41 @@ async function main() {
       await apage.locator("#users-body").getByText(USER, { exact: true }).waitFor();
       await apage.locator("#zones-body").getByText(ZONE, { exact: true }).waitFor();
       await row(apage, HOST).waitFor();  // admins see every host
+
+      step = "operator dashboard";
+      await apage.waitForSelector("#ops-view:not([hidden])");
+      // The host's address changes made above are on its timeline.
+      const tl = apage.locator(`#timeline .tl-row[data-host="${HOST}"]`);
+      await tl.waitFor();
+      const changes = Number(await tl.getAttribute("data-changes"));
+      check(changes >= 2, `timeline of ${HOST} shows ${changes} changes`);
+      check(await tl.locator("circle.ev").count() === changes, "one mark per change");
+      // Two polls give the first point; then traffic must lift the charts.
+      await apage.waitForFunction(() => Number(document.getElementById("ops-qps").dataset.points) >= 1);
+      const pointsBefore = Number(await apage.locator("#ops-qps").getAttribute("data-points"));
+      const answered = await blastQueries(HOST, 300);
+      check(answered > 250, `only ${answered} of 300 queries answered`);
+      const upd = await fetch(`${BASE}/nic/update?hostname=${HOST}&myip=192.0.2.99`, { headers: {
+        "User-Agent": "ddns-browser-test/1.0",
+        Authorization: "Basic " + Buffer.from(`${USER}:${NEW_PASSWORD}`).toString("base64") } });
+      const updBody = (await upd.text()).trim();
+      check(updBody.startsWith("good"), `DynDNS2 update for the updates chart: ${updBody}`);
+      await apage.waitForFunction(() => Number(document.getElementById("ops-qps").dataset.peak) > 20,
+                                  null, { timeout: 15000 });
+      await apage.waitForFunction(() => Number(document.getElementById("ops-ups").dataset.peak) > 0,
+                                  null, { timeout: 15000 });
+      await apage.waitForFunction(() => Number(document.getElementById("ops-lat").dataset.points) >= 1,
+                                  null, { timeout: 15000 });
+      const pointsAfter = Number(await apage.locator("#ops-qps").getAttribute("data-points"));
+      check(pointsAfter > pointsBefore, `chart did not move (${pointsBefore} -> ${pointsAfter} points)`);
+      check(await apage.locator("#ops-qps polyline.line").count() >= 1, "queries chart has a line");
+      await apage.click("#timeline-refresh");
+      await apage.waitForFunction((h) => {
+        const r = document.querySelector(`#timeline .tl-row[data-host="${h}"]`);
+        return r && r.querySelector("text.ev-label").textContent === "192.0.2.99";
+      }, HOST);
+      await apage.locator("#ops-view").screenshot({ path: path.join(OUT, "web-dashboard.png") });
+      log(`screenshot ${path.join(OUT, "web-dashboard.png")}`);
       await apage.fill("#add-user-name", "carol");
       await apage.fill("#add-user-password", "carol-password");
       await apage.getByRole("button", { name: "Add user" }).click();

@@ -82,6 +82,7 @@
   // ---------------------------------------------------------- sign in/out --
   function showLogin() {
     state.user = null;
+    stopDashboard();
     $("app-view").hidden = true;
     $("nav").hidden = true;
     $("login-view").hidden = false;
@@ -99,6 +100,8 @@
     $("password-user").value = user.name;
     await Promise.all([loadZones(), loadHosts(), loadApiTokens()]);
     if (user.admin) await loadUsers();
+    $("ops-view").hidden = !user.admin;
+    if (user.admin) startDashboard(); else stopDashboard();
   }
 
   $("login-form").addEventListener("submit", async (ev) => {
@@ -518,6 +521,197 @@
       say(`Opened ${name} for hostnames.`);
     } catch (e) { fail(e); } finally { busy(ev.target, false); }
   });
+
+  // ----------------------------------------------------------- dashboard --
+  // Rates come from the very counters Prometheus scrapes: /metrics is read
+  // every 2 s (an admin's session cookie makes the browser a reader) and
+  // differenced here. Drawn as SVG by hand: no library, no CDN, CSP-clean.
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const POLL_MS = 2000;
+  const KEEP = 60;  // samples shown: 2 minutes
+  const dash = { timer: 0, last: null, qps: [], ups: [], lat: [] };
+
+  function svg(tag, attrs, text) {
+    const e = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  // The few totals the charts need, from Prometheus text format.
+  function parseMetrics(text) {
+    const sums = new Map();
+    const buckets = [];
+    for (const line of text.split("\n")) {
+      if (!line || line[0] === "#") continue;
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$/.exec(line);
+      if (!m) continue;
+      const v = Number(m[3]);
+      sums.set(m[1], (sums.get(m[1]) || 0) + v);
+      if (m[1] === "ddns_dns_answer_latency_seconds_bucket") {
+        const le = /le="([^"]*)"/.exec(m[2] || "");
+        if (le) buckets.push([le[1] === "+Inf" ? Infinity : Number(le[1]), v]);
+      }
+    }
+    return {
+      t: performance.now() / 1000,
+      queries: sums.get("ddns_dns_queries_total") || 0,
+      updates: sums.get("ddns_updates_total") || 0,
+      latSum: sums.get("ddns_dns_answer_latency_seconds_sum") || 0,
+      latCount: sums.get("ddns_dns_answer_latency_seconds_count") || 0,
+      buckets,
+    };
+  }
+
+  // 1, 2 or 5 times a power of ten, at least v.
+  function niceMax(v) {
+    if (!(v > 0)) return 1;
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
+    return 10 * p;
+  }
+  function fmt(v) {
+    if (v === null || v === undefined) return "—";
+    if (v === 0) return "0";
+    if (v >= 100) return v.toFixed(0);
+    if (v >= 10) return v.toFixed(1);
+    return v.toFixed(2);
+  }
+
+  // One line chart: the newest value at the right edge, gaps (null) break it.
+  function drawChart(id, values) {
+    const W = 300, H = 110, L = 34, R = 4, T = 8, B = 8;
+    const nums = values.filter((v) => v !== null);
+    const max = niceMax(nums.length ? Math.max(...nums) : 0);
+    const x = (i) => L + ((W - L - R) * (KEEP - values.length + i)) / (KEEP - 1);
+    const y = (v) => T + (H - T - B) * (1 - v / max);
+    const parts = [];
+    for (const f of [0, 0.5, 1]) {
+      parts.push(svg("line", { class: "grid", x1: L, x2: W - R, y1: y(max * f), y2: y(max * f) }));
+      parts.push(svg("text", { class: "axis", x: L - 3, y: y(max * f) + 3, "text-anchor": "end" }, fmt(max * f)));
+    }
+    let run = [];
+    const flush = () => {
+      if (run.length > 1) {
+        const pts = run.map(([i, v]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+        const base = `${x(run[run.length - 1][0]).toFixed(1)},${y(0)} ${x(run[0][0]).toFixed(1)},${y(0)}`;
+        parts.push(svg("polygon", { class: "area", points: `${pts} ${base}` }));
+        parts.push(svg("polyline", { class: "line", points: pts }));
+      } else if (run.length === 1) {
+        parts.push(svg("circle", { class: "line", cx: x(run[0][0]), cy: y(run[0][1]), r: 1.5 }));
+      }
+      run = [];
+    };
+    values.forEach((v, i) => { if (v === null) flush(); else run.push([i, v]); });
+    flush();
+    const el = $(id);
+    el.replaceChildren(...parts);
+    el.setAttribute("data-points", String(nums.length));
+    el.setAttribute("data-last", nums.length ? String(nums[nums.length - 1]) : "");
+    el.setAttribute("data-max", String(max));
+    el.setAttribute("data-peak", nums.length ? String(Math.max(...nums)) : "");
+  }
+
+  function push(list, v) {
+    list.push(v);
+    if (list.length > KEEP) list.shift();
+  }
+
+  // The bucket bound under which 99% of the interval's answers fell.
+  function p99(prev, cur) {
+    const n = cur.latCount - prev.latCount;
+    if (n <= 0 || cur.buckets.length !== prev.buckets.length) return null;
+    for (let i = 0; i < cur.buckets.length; i++) {
+      if (cur.buckets[i][1] - prev.buckets[i][1] >= 0.99 * n) return cur.buckets[i][0] * 1000;
+    }
+    return null;
+  }
+
+  async function pollMetrics() {
+    let cur;
+    try {
+      const res = await fetch("/metrics", { credentials: "same-origin", cache: "no-store" });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      cur = parseMetrics(await res.text());
+    } catch (e) {
+      $("ops-state").textContent = `metrics unavailable (${e.message})`;
+      return;
+    }
+    const prev = dash.last;
+    dash.last = cur;
+    if (!prev) return;
+    const dt = cur.t - prev.t;
+    if (dt <= 0) return;
+    const qps = Math.max(0, (cur.queries - prev.queries) / dt);
+    const ups = Math.max(0, (cur.updates - prev.updates) / dt);
+    const n = cur.latCount - prev.latCount;
+    const lat = n > 0 ? ((cur.latSum - prev.latSum) / n) * 1000 : null;
+    push(dash.qps, qps);
+    push(dash.ups, ups);
+    push(dash.lat, lat);
+    drawChart("ops-qps", dash.qps);
+    drawChart("ops-ups", dash.ups);
+    drawChart("ops-lat", dash.lat);
+    $("ops-qps-now").textContent = fmt(qps);
+    $("ops-ups-now").textContent = fmt(ups);
+    const q99 = p99(prev, cur);
+    $("ops-lat-now").textContent = lat === null ? "—" : `avg ${fmt(lat)}` + (q99 === null ? "" : ` · p99 ≤ ${fmt(q99)}`);
+    $("ops-state").textContent = `updated ${new Date().toLocaleTimeString()}`;
+  }
+
+  function startDashboard() {
+    stopDashboard();
+    dash.last = null;
+    dash.qps = []; dash.ups = []; dash.lat = [];
+    pollMetrics();
+    dash.timer = setInterval(pollMetrics, POLL_MS);
+    loadTimeline().catch(fail);
+  }
+  function stopDashboard() {
+    clearInterval(dash.timer);
+    dash.timer = 0;
+  }
+
+  // Each host's address changes on one time axis shared by all hosts
+  // (the 20 most recently updated; 50 changes each).
+  async function loadTimeline() {
+    const r = await api("GET", "/api/hosts?all=1");
+    const hosts = (r.hosts || []).slice().sort((a, b) => (b.updated || 0) - (a.updated || 0)).slice(0, 20);
+    const hist = await Promise.all(hosts.map((h) =>
+      api("GET", `/api/hosts/${encodeURIComponent(h.name)}/history?limit=50`)
+        .then((x) => x.history || []).catch(() => [])));
+    const now = Date.now() / 1000;
+    let t0 = now;
+    for (const list of hist) for (const e of list) t0 = Math.min(t0, e.time);
+    t0 = Math.min(t0, now - 60);
+    const W = 600, L = 6, R = 6;
+    const x = (t) => L + ((W - L - R) * (t - t0)) / (now - t0);
+    const rows = [];
+    hosts.forEach((h, k) => {
+      const list = hist[k].slice().sort((a, b) => a.time - b.time);
+      if (list.length === 0) return;
+      const s = svg("svg", { class: "tl-svg", viewBox: `0 0 ${W} 46`, role: "img",
+                            "aria-label": `${list.length} address changes of ${h.name}` });
+      s.append(svg("line", { class: "track", x1: L, x2: W - R, y1: 26, y2: 26 }));
+      s.append(svg("text", { class: "axis", x: L, y: 44 }, new Date(t0 * 1000).toLocaleString()));
+      s.append(svg("text", { class: "axis", x: W - R, y: 44, "text-anchor": "end" }, "now"));
+      for (const e of list) {
+        const c = svg("circle", { class: `ev ev-${String(e.type).toLowerCase()}`, cx: x(e.time).toFixed(1), cy: 26, r: 5,
+                                  "data-new": e.new || "" });
+        c.append(svg("title", null,
+          `${new Date(e.time * 1000).toLocaleString()} ${e.type} ${e.old || "—"} → ${e.new || "—"} (${e.via})`));
+        s.append(c);
+      }
+      const lastEv = list[list.length - 1];
+      const lx = Math.min(x(lastEv.time), W - R - 4);
+      s.append(svg("text", { class: "ev-label", x: lx.toFixed(1), y: 12, "text-anchor": "end" }, lastEv.new || "—"));
+      rows.push(el("div", { class: "tl-row", "data-host": h.name, "data-changes": String(list.length) },
+        el("span", { class: "tl-host", text: h.name }), s));
+    });
+    $("timeline").replaceChildren(...rows);
+    $("timeline-empty").hidden = rows.length !== 0;
+  }
+  $("timeline-refresh").addEventListener("click", () => { loadTimeline().catch(fail); });
 
   // --------------------------------------------------------------- start --
   (async () => {
