@@ -13,8 +13,6 @@
 #include <atomic>
 #include <cstring>
 #include <chrono>
-#include <mutex>
-#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -24,6 +22,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "base/thread_annotations.h"
 #include "http/parse.h"
 #include "metrics/metrics.h"
 
@@ -66,13 +65,13 @@ struct Hub {
   std::atomic<uint32_t> connections{0};
 
   // Guards `stopped` against replies posting while stop() runs.
-  std::shared_mutex mu;
-  bool stopped = false;
+  SharedMutex mu;
+  bool stopped GUARDED_BY(mu) = false;
 
   // Live connections, so stop() can close them.
-  std::mutex conns_mu;
-  uint64_t next_id = 1;
-  std::unordered_map<uint64_t, std::function<void()>> closers;
+  Mutex conns_mu;
+  uint64_t next_id GUARDED_BY(conns_mu) = 1;
+  std::unordered_map<uint64_t, std::function<void()>> closers GUARDED_BY(conns_mu);
 
   explicit Hub(ServerOptions o) : opts(std::move(o)), ioc(int(std::max(1u, opts.threads))) {}
 };
@@ -92,7 +91,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void start() {
     auto self = this->shared_from_this();
     {
-      std::lock_guard lk(hub_->conns_mu);
+      MutexLock lk(hub_->conns_mu);
       std::weak_ptr<Session> weak = self;
       hub_->closers[id_] = [weak] {
         if (auto s = weak.lock())
@@ -232,7 +231,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto once = std::make_shared<std::atomic<bool>>(false);
     Reply reply = [self = this->shared_from_this(), once](Response r) {
       if (once->exchange(true)) return;
-      std::shared_lock lk(self->hub_->mu);
+      ReaderLock lk(self->hub_->mu);
       if (self->hub_->stopped) return;
       asio::post(self->executor(), [self, r = std::move(r)]() mutable {
         self->pending_ = false;
@@ -280,7 +279,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     beast::error_code ec;
     lowest().cancel();
     lowest().socket().close(ec);
-    std::lock_guard lk(hub_->conns_mu);
+    MutexLock lk(hub_->conns_mu);
     hub_->closers.erase(id_);
   }
 
@@ -343,12 +342,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
     sock.set_option(tcp::no_delay(true), pec);
     uint64_t id;
     {
-      std::lock_guard lk(hub_->conns_mu);
+      MutexLock lk(hub_->conns_mu);
       id = hub_->next_id++;
     }
     bool stopped;
     {
-      std::shared_lock lk(hub_->mu);
+      ReaderLock lk(hub_->mu);
       stopped = hub_->stopped;
     }
     if (stopped) {
@@ -445,13 +444,13 @@ void Server::stop() {
   impl_->stopped = true;
   Hub& hub = *impl_->hub;
   {
-    std::unique_lock lk(hub.mu);
+    WriterLock lk(hub.mu);
     hub.stopped = true;
   }
   for (auto& l : impl_->listeners) l->close();
   std::vector<std::function<void()>> closers;
   {
-    std::lock_guard lk(hub.conns_mu);
+    MutexLock lk(hub.conns_mu);
     for (auto& [id, c] : hub.closers) closers.push_back(c);
   }
   for (auto& c : closers) c();

@@ -9,8 +9,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <utility>
+
+#include "base/thread_annotations.h"
 
 namespace ddns::net {
 
@@ -26,7 +27,7 @@ class Published {
   void publish(std::shared_ptr<const T> next) {
     std::shared_ptr<const T> old;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       old = std::exchange(ptr_, std::move(next));
       // Bumped after the swap: a reader that sees the new version also gets
       // the new pointer (or a newer one).
@@ -35,7 +36,7 @@ class Published {
     // `old` is released here, outside the lock (it may be the last reference).
   }
   std::shared_ptr<const T> load() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return ptr_;
   }
   uint64_t version() const { return version_.load(std::memory_order_acquire); }
@@ -67,8 +68,8 @@ class Published {
   };
 
  private:
-  mutable std::mutex mu_;
-  std::shared_ptr<const T> ptr_;
+  mutable Mutex mu_;
+  std::shared_ptr<const T> ptr_ GUARDED_BY(mu_);
   std::atomic<uint64_t> version_{0};
 };
 

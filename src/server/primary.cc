@@ -2,14 +2,13 @@
 // TSIG checks to a streamed answer (xfr/out), and NOTIFY to xfr/notify.
 #include "server/primary.h"
 
-#include <mutex>
-
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstring>
 #include <unordered_map>
 
+#include "base/thread_annotations.h"
 #include "xfr/acl.h"
 #include "xfr/notify.h"
 #include "xfr/out.h"
@@ -71,13 +70,13 @@ struct Primary::Impl {
     std::vector<xfr::NotifyTarget> configured;
     std::string logged;  // the last target list logged
   };
-  std::mutex ns_mu;
-  std::unordered_map<wire::Name, NsNotify, wire::NameHash> ns_notify;  // GUARDED_BY(ns_mu)
+  Mutex ns_mu;
+  std::unordered_map<wire::Name, NsNotify, wire::NameHash> ns_notify GUARDED_BY(ns_mu);
   std::vector<net::Endpoint> own;  // our listeners: never NOTIFY ourselves
 
   // The configured targets plus the NS hosts of `z` (the list logged when it
-  // changes). Caller holds ns_mu.
-  std::vector<xfr::NotifyTarget> ns_list(NsNotify& nn, const zone::Zone& z) {
+  // changes).
+  std::vector<xfr::NotifyTarget> ns_list(NsNotify& nn, const zone::Zone& z) REQUIRES(ns_mu) {
     std::vector<std::string> unknown;
     auto set = zones->load();
     std::vector<xfr::NotifyTarget> ns;
@@ -159,7 +158,10 @@ Result<void> Primary::configure(const conf::Config& cfg) {
       if (!t) return make_error(where(t.error().message));
       targets.push_back(std::move(*t));
     }
-    if (zc.notify_ns) impl_->ns_notify[*origin] = {zc.notify_ns_port, targets, {}};
+    if (zc.notify_ns) {
+      MutexLock lk(impl_->ns_mu);
+      impl_->ns_notify[*origin] = {zc.notify_ns_port, targets, {}};
+    }
     impl_->notifier.set_targets(*origin, std::move(targets));
   }
   for (const auto& l : cfg.server.listen)
@@ -175,7 +177,7 @@ void Primary::start() {
   }
   impl_->started = true;
   // Say at once where NOTIFYs will go (the NS set is known from the start).
-  std::lock_guard lk(impl_->ns_mu);
+  MutexLock lk(impl_->ns_mu);
   for (auto& [origin, nn] : impl_->ns_notify)
     if (auto z = impl_->find_zone(origin)) impl_->ns_list(nn, *z);
 }
@@ -188,8 +190,8 @@ void Primary::stop() {
 
 void Primary::published(const zone::Zone& z) {
   Impl& m = *impl_;
-  if (!m.ns_notify.empty()) {
-    std::unique_lock lk(m.ns_mu);
+  {
+    MutexLock lk(m.ns_mu);
     auto it = m.ns_notify.find(z.origin());
     if (it != m.ns_notify.end()) {
       auto all = m.ns_list(it->second, z);

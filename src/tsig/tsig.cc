@@ -416,7 +416,7 @@ Verified verify_response(std::span<const uint8_t> packet, const wire::ParseInfo&
 }
 
 bool ReplayCache::check_and_record(const wire::Name& key, uint64_t time_signed) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto [it, fresh] = newest_.try_emplace(key, time_signed);
   if (fresh) return true;
   if (time_signed + kReplaySlack < it->second) return false;
@@ -425,7 +425,7 @@ bool ReplayCache::check_and_record(const wire::Name& key, uint64_t time_signed) 
 }
 
 void ReplayCache::clear() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   newest_.clear();
 }
 

@@ -17,7 +17,6 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/thread_annotations.h"
 #include "tsig/hmac.h"
 #include "wire/message.h"
 #include "wire/name.h"
@@ -128,8 +128,8 @@ class ReplayCache {
   void clear();
 
  private:
-  std::mutex mu_;
-  std::unordered_map<wire::Name, uint64_t, wire::NameHash> newest_;
+  Mutex mu_;
+  std::unordered_map<wire::Name, uint64_t, wire::NameHash> newest_ GUARDED_BY(mu_);
 };
 
 struct VerifyOptions {

@@ -73,9 +73,13 @@ const char* kNsdNx =  // nothere.example.test A: NXDOMAIN with SOA
 // A header with the given counts, followed by `rest`.
 Bytes packet(uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar, const Bytes& rest,
              uint16_t flags = 0x0100) {
-  Bytes b = {0xab, 0xcd, uint8_t(flags >> 8), uint8_t(flags), 0, uint8_t(qd), 0, uint8_t(an),
-             0,    uint8_t(ns), 0, uint8_t(ar)};
-  b.insert(b.end(), rest.begin(), rest.end());
+  // Sized once and filled in place: GCC 12 at -O3 reports a false
+  // -Warray-bounds for an initializer list grown by insert().
+  Bytes b(12 + rest.size());
+  const uint8_t header[12] = {0xab, 0xcd, uint8_t(flags >> 8), uint8_t(flags), 0, uint8_t(qd),
+                              0,    uint8_t(an), 0, uint8_t(ns), 0, uint8_t(ar)};
+  std::copy(header, header + 12, b.begin());
+  std::copy(rest.begin(), rest.end(), b.begin() + 12);
   return b;
 }
 
@@ -471,7 +475,12 @@ TEST(Builder, CompressionShrinksAndDecodes) {
   m.question.push_back({N("host.zone.example.test."), 1, 1});
   const Name ns = N("ns.zone.example.test.");
   for (int i = 0; i < 20; ++i) {
-    m.answer.push_back(RR{N("h" + std::to_string(i) + ".zone.example.test."),
+    // Appended, not "h" + std::to_string(i): GCC 12 at -O3 reports a false
+    // -Wrestrict for a literal prepended to a temporary string.
+    std::string owner = "h";
+    owner += std::to_string(i);
+    owner += ".zone.example.test.";
+    m.answer.push_back(RR{N(owner),
                           uint16_t(RRType::NS), 1, 60, Bytes(ns.wire().begin(), ns.wire().end())});
   }
   size_t plain = 12 + m.question[0].name.wire_size() + 4;

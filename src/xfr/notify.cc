@@ -19,6 +19,8 @@
 #include <random>
 #include <unordered_map>
 
+#include "base/thread_annotations.h"
+
 namespace ddns::xfr {
 namespace {
 
@@ -123,14 +125,14 @@ struct NotifySender::Impl {
     wire::RR soa;
     std::optional<std::vector<NotifyTarget>> targets;  // none = the configured ones
   };
-  mutable std::mutex mu;
-  std::vector<Job> incoming;  // guarded by mu
-  NotifyStats st;             // guarded by mu
+  mutable Mutex mu;
+  std::vector<Job> incoming GUARDED_BY(mu);
+  NotifyStats st GUARDED_BY(mu);
 
   int wake = -1;
   int sock4 = -1, sock6 = -1;
   std::thread thread;
-  bool running = false;
+  bool running GUARDED_BY(mu) = false;
 
   struct Pending {
     wire::Name zone;
@@ -147,7 +149,7 @@ struct NotifySender::Impl {
   std::mt19937 rng{std::random_device{}()};
 
   void count(uint64_t NotifyStats::*f, uint64_t n = 1) {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(mu);
     st.*f += n;
   }
 
@@ -169,7 +171,7 @@ struct NotifySender::Impl {
   void take_incoming() {
     std::vector<Job> jobs;
     {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(mu);
       jobs.swap(incoming);
     }
     for (auto& j : jobs) {
@@ -298,7 +300,7 @@ struct NotifySender::Impl {
         uint64_t v;
         [[maybe_unused]] ssize_t r = ::read(wake, &v, sizeof v);
         {
-          std::lock_guard<std::mutex> lock(mu);
+          MutexLock lock(mu);
           if (!running) return;
         }
         take_incoming();
@@ -348,7 +350,7 @@ Result<void> NotifySender::start() {
     return make_error(err);
   }
   {
-    std::lock_guard<std::mutex> lock(m.mu);
+    MutexLock lock(m.mu);
     m.running = true;
   }
   m.thread = std::thread([&m] { m.run(); });
@@ -359,7 +361,7 @@ void NotifySender::stop() {
   Impl& m = *impl_;
   if (!m.thread.joinable()) return;
   {
-    std::lock_guard<std::mutex> lock(m.mu);
+    MutexLock lock(m.mu);
     m.running = false;
   }
   uint64_t one = 1;
@@ -384,7 +386,7 @@ void NotifySender::queue(const wire::Name& zone, const wire::RR& soa,
                          std::optional<std::vector<NotifyTarget>> targets) {
   Impl& m = *impl_;
   {
-    std::lock_guard<std::mutex> lock(m.mu);
+    MutexLock lock(m.mu);
     if (!m.running) return;
     // A newer serial for the same zone supersedes a queued one.
     for (auto& j : m.incoming)
@@ -400,7 +402,7 @@ void NotifySender::queue(const wire::Name& zone, const wire::RR& soa,
 }
 
 NotifyStats NotifySender::stats() const {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   return impl_->st;
 }
 
