@@ -95,6 +95,12 @@ struct StateChange {
 
 struct WriteRequest {
   std::vector<uint8_t> packet;
+  // Set by a caller that parsed `packet` and verified its TSIG already (the
+  // dispatcher, with the RFC 8945 §5.2.3 replay check): the writer uses
+  // them instead of parsing and verifying again. `verified` is set exactly
+  // when the message carried a TSIG.
+  std::optional<wire::Message> message;
+  std::optional<tsig::Verified> verified;
   std::optional<Address> source;  // client address (policy "from" rules)
   // Called on the writer thread with the response (never empty).
   std::function<void(std::span<const uint8_t>)> reply;
@@ -132,8 +138,9 @@ class ZoneWriter {
   ZoneWriter(const ZoneWriter&) = delete;
   ZoneWriter& operator=(const ZoneWriter&) = delete;
 
-  // Queues a request; false when stopped or the queue is full.
-  bool submit(WriteRequest req);
+  // Queues a request (moved from); false when stopped or the queue is full,
+  // and then `req` is left as it was (the caller still answers it).
+  bool submit(WriteRequest&& req);
   // Queues a programmatic change; false when stopped or the queue is full
   // (`done` is then not called).
   bool submit_edit(EditRequest req);
