@@ -223,10 +223,11 @@ struct Frontend::UdpWorker {
         }
         uint8_t* resp = wbuf.data() + size_t(i) * resp_cap;
         Peer peer{&peers[i], h.msg_namelen, fd};
-        size_t len = handler->handle_from({rbuf.data() + size_t(i) * recv_size, rmsg[i].msg_len},
-                                          Transport::Udp, resp, resp_cap, peer);
-        if (len == 0 || len > resp_cap) {
-          if (!peer.deferred) dropped.add(1);  // deferred: the handler answers later
+        Handled r = handler->handle_from({rbuf.data() + size_t(i) * recv_size, rmsg[i].msg_len},
+                                         Transport::Udp, resp, resp_cap, peer);
+        size_t len = r.size;
+        if (r.disposition != Disposition::Send || len > resp_cap) {
+          if (r.disposition != Disposition::Later) dropped.add(1);  // Later: answered by the handler
           continue;
         }
         if (rrl && (len = rrl->filter(peers[i], resp, len)) == 0) continue;  // counted by Rrl
@@ -477,11 +478,12 @@ struct Frontend::TcpLoop : Responder {
       peer.addr_len = c.addr_len;
       peer.responder = this;
       peer.conn = conn_key(c);
-      size_t r = handler->handle_from({c.in.data() + pos + 2, len}, Transport::Tcp,
-                                      scratch.data() + 2, 65535, peer);
+      Handled h = handler->handle_from({c.in.data() + pos + 2, len}, Transport::Tcp,
+                                       scratch.data() + 2, 65535, peer);
       pos += 2 + len;
-      if (peer.deferred) c.deferred++;
-      if (r == 0 || r > 65535) continue;
+      if (h.disposition == Disposition::Later) c.deferred++;
+      if (h.disposition != Disposition::Send || h.size > 65535) continue;
+      const size_t r = h.size;
       scratch[0] = uint8_t(r >> 8);
       scratch[1] = uint8_t(r);
       c.out.insert(c.out.end(), scratch.begin(), scratch.begin() + ptrdiff_t(r + 2));

@@ -52,19 +52,19 @@ class AuthHandler : public net::QueryHandler {
               Secondaries* secondaries)
       : reader_(pub), dispatcher_(ctx, seed), secondaries_(secondaries) {}
 
-  size_t handle_from(std::span<const uint8_t> query, net::Transport t, uint8_t* out, size_t cap,
-                     const net::Peer& peer) override {
+  net::Handled handle_from(std::span<const uint8_t> query, net::Transport t, uint8_t* out,
+                           size_t cap, const net::Peer& peer) override {
     return handle_peer(query, t, out, cap, &peer);
   }
 
   size_t handle(std::span<const uint8_t> query, net::Transport t, uint8_t* out,
                 size_t cap) override {
-    return handle_peer(query, t, out, cap, nullptr);
+    return handle_peer(query, t, out, cap, nullptr).size;
   }
 
  private:
-  size_t handle_peer(std::span<const uint8_t> query, net::Transport t, uint8_t* out, size_t cap,
-                     const net::Peer* peer) {
+  net::Handled handle_peer(std::span<const uint8_t> query, net::Transport t, uint8_t* out,
+                           size_t cap, const net::Peer* peer) {
     try {
       dispatch::Received rx{query, t, nullptr, 0};
       if (peer && peer->addr) {
@@ -72,39 +72,43 @@ class AuthHandler : public net::QueryHandler {
         rx.source_len = peer->addr_len;
       }
       dispatch::Outcome o = dispatcher_.dispatch(reader_.get(), rx, out, cap);
-      if (const auto* a = std::get_if<dispatch::Answer>(&o)) return a->size;  // the hot path
+      if (const auto* a = std::get_if<dispatch::Answer>(&o)) return net::Handled::send(a->size);
       return std::visit([&](auto& x) { return carry_out(x, out, cap, peer); }, o);
     } catch (...) {
-      return 0;  // nothing here throws on bad input; if memory runs out, drop this one packet
+      return {};  // nothing here throws on bad input; if memory runs out, drop this one packet
     }
   }
 
-  size_t carry_out(dispatch::Answer& a, uint8_t*, size_t, const net::Peer*) { return a.size; }
-  size_t carry_out(dispatch::Drop&, uint8_t*, size_t, const net::Peer*) { return 0; }
+  net::Handled carry_out(dispatch::Answer& a, uint8_t*, size_t, const net::Peer*) {
+    return net::Handled::send(a.size);
+  }
+  net::Handled carry_out(dispatch::Drop&, uint8_t*, size_t, const net::Peer*) { return {}; }
 
-  size_t carry_out(dispatch::NotifyReceived& n, uint8_t*, size_t, const net::Peer*) {
+  net::Handled carry_out(dispatch::NotifyReceived& n, uint8_t*, size_t, const net::Peer*) {
     if (secondaries_) secondaries_->notify_received(n.zone);
-    return n.size;
+    return net::Handled::send(n.size);
   }
 
-  size_t carry_out(dispatch::TransferOut& x, uint8_t* out, size_t cap, const net::Peer* peer) {
+  net::Handled carry_out(dispatch::TransferOut& x, uint8_t* out, size_t cap,
+                         const net::Peer* peer) {
     if (peer && peer->responder) {
       peer->responder->stream(peer->conn, xfr::logged(std::move(x.stream)));
-      peer->deferred = true;
-      return 0;
+      return net::Handled::later();
     }
     // No connection to stream on: only a one-message transfer is answered.
     size_t n = x.stream.source->next(out, std::min<size_t>(cap, 65535));
-    return n && x.stream.source->finished() ? n : 0;
+    return net::Handled::send(n && x.stream.source->finished() ? n : 0);
   }
 
   // Never waits for the commit: over UDP the writer thread sends the reply
   // itself (sendto on the worker's socket is thread-safe); over TCP it
   // hands it to the connection's event loop (Responder). Only a caller
   // without a peer (handle()) waits here for the reply.
-  size_t carry_out(dispatch::ToWriter& w, uint8_t* out, size_t cap, const net::Peer* peer) {
+  net::Handled carry_out(dispatch::ToWriter& w, uint8_t* out, size_t cap, const net::Peer* peer) {
     update::WriteRequest& r = w.request;
-    auto refused = [&] { return dispatch::writer_refused(r, tsig::now_seconds(), out, cap); };
+    auto refused = [&] {
+      return net::Handled::send(dispatch::writer_refused(r, tsig::now_seconds(), out, cap));
+    };
     if (peer && peer->fd >= 0 && peer->addr) {
       r.reply = [fd = peer->fd, addr = *peer->addr,
                  len = peer->addr_len](std::span<const uint8_t> b) {
@@ -112,16 +116,14 @@ class AuthHandler : public net::QueryHandler {
                  len);
       };
       if (!w.writer->submit(std::move(r))) return refused();
-      peer->deferred = true;
-      return 0;
+      return net::Handled::later();
     }
     if (peer && peer->responder) {
       r.reply = [resp = peer->responder, conn = peer->conn](std::span<const uint8_t> b) {
         resp->respond(conn, std::vector<uint8_t>(b.begin(), b.end()));
       };
       if (!w.writer->submit(std::move(r))) return refused();
-      peer->deferred = true;
-      return 0;
+      return net::Handled::later();
     }
     struct Wait {
       std::mutex mu;
@@ -138,10 +140,10 @@ class AuthHandler : public net::QueryHandler {
     };
     if (!w.writer->submit(std::move(r))) return refused();
     std::unique_lock<std::mutex> lock(wait->mu);
-    if (!wait->cv.wait_for(lock, std::chrono::seconds(30), [&] { return wait->done; })) return 0;
-    if (wait->bytes.size() > cap) return 0;
+    if (!wait->cv.wait_for(lock, std::chrono::seconds(30), [&] { return wait->done; })) return {};
+    if (wait->bytes.size() > cap) return {};
     std::memcpy(out, wait->bytes.data(), wait->bytes.size());
-    return wait->bytes.size();
+    return net::Handled::send(wait->bytes.size());
   }
 
   net::Published<zone::ZoneSet>::Reader reader_;
