@@ -566,13 +566,13 @@ void Api::set_host(const Request& req, const Caller& c, const accounts::Host& h,
   accounts::Accounts* a = acc();
   std::string name = h.name;
   svc_.apply(std::move(ch), [self = shared_from_this(), a, name,
-                             reply = std::move(reply)](std::string outcome) {
-    if (outcome == "nohost") return reply(error(404, "no such host"));
-    if (outcome != "good" && outcome != "nochg") return reply(error(503, "DNS update failed"));
+                             reply = std::move(reply)](Service::Outcome outcome) {
+    if (outcome == Service::Outcome::NoHost) return reply(error(404, "no such host"));
+    if (outcome == Service::Outcome::DnsErr) return reply(error(503, "DNS update failed"));
     auto h2 = a->get_host(name);
     if (!h2.ok()) return reply(internal(h2.error()));
     if (!*h2) return reply(error(404, "no such host"));
-    reply(reply_json(200, json{{"outcome", outcome}, {"host", self->host_json(**h2)}}));
+    reply(reply_json(200, json{{"outcome", std::string(Service::text(outcome))}, {"host", self->host_json(**h2)}}));
   });
 }
 
