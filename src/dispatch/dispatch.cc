@@ -79,9 +79,7 @@ bool is_transfer(const wire::Message& m) {
 
 }  // namespace
 
-Dispatcher::Dispatcher(const Context& ctx, uint32_t seed) : ctx_(ctx), auth_(ctx.auth), rotate_(seed) {
-  auth_.divert_transfers = true;
-}
+Dispatcher::Dispatcher(const Context& ctx, uint32_t seed) : ctx_(ctx), rotate_(seed) {}
 
 Outcome Dispatcher::dispatch(const zone::ZoneSet& zones, const Received& rx, uint8_t* out,
                              size_t cap) {
@@ -91,13 +89,13 @@ Outcome Dispatcher::dispatch(const zone::ZoneSet& zones, const Received& rx, uin
   if (q.size() < wire::kHeaderSize || (q[2] & 0x80)) return Drop{};
   // RFC 2136: UPDATE goes to the zone's writer, never the answer engine.
   if (opcode_of(q) != wire::Opcode::Update) {
-    // The hot path: auth::answer() reads the header and question in place;
-    // it leaves (kDiverted) only NOTIFY, AXFR/IXFR and TSIG-signed messages.
-    size_t n = auth::answer(zones, auth_, q,
-                            rx.transport == net::Transport::Udp ? auth::Transport::Udp
-                                                                : auth::Transport::Tcp,
-                            out, cap, rotate_++);
-    if (n != auth::kDiverted) return answered(n);
+    // The hot path: the answer engine reads the header and question in
+    // place; it diverts only NOTIFY, AXFR/IXFR and TSIG-signed messages.
+    auth::Answered a = auth::answer_or_divert(
+        zones, ctx_.auth, q,
+        rx.transport == net::Transport::Udp ? auth::Transport::Udp : auth::Transport::Tcp, out,
+        cap, rotate_++);
+    if (a.kind == auth::Answered::Kind::Answer) return answered(a.size);
   }
   return slow(zones, rx, out, cap);
 }
@@ -159,7 +157,7 @@ Outcome Dispatcher::slow(const zone::ZoneSet& zones, const Received& rx, uint8_t
     return answered(std::get<xfr::TransferReply>(t).size);
   }
   if (signer) return signed_query(zones, rx, info.tsig_offset, *signer, out, cap);
-  // auth::answer() diverts nothing else unsigned.
+  // The answer engine diverts nothing else unsigned.
   return answered(error_answer(msg, wire::Rcode::Refused, nullptr, now, out, cap));
 }
 
@@ -203,11 +201,14 @@ Outcome Dispatcher::signed_query(const zone::ZoneSet& zones, const Received& rx,
   bare[11] = uint8_t(ar);
   const size_t reserve = tsig::tsig_size(v);
   if (cap <= reserve + wire::kHeaderSize) return Drop{};
-  size_t n = auth::answer(zones, auth_, bare,
-                          rx.transport == net::Transport::Udp ? auth::Transport::Udp
-                                                              : auth::Transport::Tcp,
-                          out, cap - reserve, rotate_++);
-  if (n == auth::kDiverted) {
+  auth::Answered a = auth::answer_or_divert(
+      zones, ctx_.auth, bare,
+      rx.transport == net::Transport::Udp ? auth::Transport::Udp : auth::Transport::Tcp, out,
+      cap - reserve, rotate_++);
+  size_t n = a.size;
+  if (a.kind == auth::Answered::Kind::Diverted) {
+    // Without its TSIG only a NOTIFY or a transfer is diverted, and those
+    // were routed before: answer REFUSED rather than loop.
     auto m = wire::parse(bare);
     n = m ? error_answer(*m, wire::Rcode::Refused, nullptr, now, out, cap - reserve) : 0;
   }

@@ -1,5 +1,5 @@
 // The one dispatcher of received DNS messages: rejects cheap cases first,
-// answers plain queries through auth::answer() (no parse, no allocation),
+// answers plain queries through the answer engine (no parse, no allocation),
 // and parses and TSIG-verifies every other message once (RFC 8945 §5.2,
 // replay check included) before handing it to its protocol module: the
 // zone writer (UPDATE), xfr/out (AXFR/IXFR), xfr/notify (NOTIFY). No I/O:
@@ -64,7 +64,7 @@ using Outcome = std::variant<Answer, Drop, ToWriter, TransferOut, NotifyReceived
 
 // What the dispatcher routes to; shared (read-only) by every thread.
 struct Context {
-  auth::Options auth;                   // divert_transfers is forced on
+  auth::Options auth;
   const tsig::KeyRing* ring = nullptr;  // null = no keys (every TSIG is BADKEY)
   // RFC 8945 §5.2.3: one cache for every message and thread, so a replayed
   // UPDATE, transfer or query inside the fudge window gets BADTIME alike.
@@ -100,7 +100,6 @@ class Dispatcher {
                        const tsig::Verified& v, uint8_t* out, size_t cap);
 
   const Context& ctx_;
-  auth::Options auth_;
   uint32_t rotate_;
 };
 

@@ -209,6 +209,23 @@ TEST_F(DispatchTest, PlainQueryIsTheAnswerEnginesAnswer) {
   EXPECT_TRUE(std::equal(direct.begin(), direct.begin() + ptrdiff_t(n), out_.begin()));
 }
 
+TEST_F(DispatchTest, AnswerEngineDivertsOnlyWhatIsRoutedHere) {
+  auto divert = [&](const std::vector<uint8_t>& q, net::Transport t = net::Transport::Udp) {
+    auto a = auth::answer_or_divert(*zones_, ctx_.auth, q,
+                                    t == net::Transport::Udp ? auth::Transport::Udp
+                                                             : auth::Transport::Tcp,
+                                    out_.data(), out_.size(), 0);
+    return a.kind == auth::Answered::Kind::Diverted;
+  };
+  EXPECT_FALSE(divert(build({})));
+  EXPECT_TRUE(divert(build({.sign = &key()})));
+  EXPECT_TRUE(divert(build({.op = wire::Opcode::Notify, .qname = "example.test.", .qtype = 6})));
+  EXPECT_TRUE(divert(build({.qname = "example.test.", .qtype = xfr::kTypeAxfr}), net::Transport::Tcp));
+  EXPECT_TRUE(divert(build({.qname = "example.test.", .qtype = xfr::kTypeIxfr, .ixfr_serial = 1})));
+  // Not ours: REFUSED by the engine, nothing to route.
+  EXPECT_FALSE(divert(build({.qname = "example.net.", .qtype = xfr::kTypeAxfr}), net::Transport::Tcp));
+}
+
 TEST_F(DispatchTest, OtherOpcodesNotImp) {
   for (auto op : {wire::Opcode::IQuery, wire::Opcode::Status, wire::Opcode(3), wire::Opcode(6),
                   wire::Opcode(15)}) {
