@@ -136,24 +136,6 @@ const char* outcome_text(StateOutcome o) {
   return "?";
 }
 
-std::vector<uint8_t> error_reply(std::span<const uint8_t> packet, wire::Rcode rcode,
-                                 const tsig::KeyRing* ring, uint64_t now) {
-  if (packet.size() < wire::kHeaderSize) return {};
-  Pending p;
-  p.hdr.id = uint16_t(packet[0] << 8 | packet[1]);
-  p.rcode = rcode;
-  wire::ParseInfo info;
-  if (auto m = wire::parse(packet, &info); m.ok()) {
-    if (m->question.size() == 1) p.zone = m->question[0];
-    p.has_edns = m->edns.has_value();
-    if (ring && info.tsig_offset) {
-      p.verified = tsig::verify_request(packet, info, m->additional.back(), *ring, now);
-      if (!p.verified->ok()) p.rcode = p.verified->rcode();
-    }
-  }
-  return build_reply(p, now);
-}
-
 ZoneWriter::ZoneWriter(std::shared_ptr<const zone::Zone> initial, store::Store* store,
                        WriterOptions opts, PublishFn publish)
     : origin_(initial->origin()),

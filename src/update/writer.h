@@ -186,12 +186,4 @@ class ZoneWriter {
   std::thread thread_;  // guarded by mu_ (started by submit, taken by stop)
 };
 
-// A minimal error answer for a packet that cannot be handled (header ID
-// copied, the question/zone section echoed when readable); empty when the
-// packet is shorter than a header. With `ring`, a signed request is
-// verified and the answer signed (RFC 8945 §5.3; a TSIG error replaces
-// `rcode`).
-std::vector<uint8_t> error_reply(std::span<const uint8_t> packet, wire::Rcode rcode,
-                                 const tsig::KeyRing* ring = nullptr, uint64_t now = 0);
-
 }  // namespace ddns::update
