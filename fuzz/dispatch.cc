@@ -31,7 +31,7 @@ struct World {
   std::shared_ptr<const zone::ZoneSet> zones;
   tsig::KeyRing ring;
   tsig::ReplayCache replay;
-  xfr::AclMap acls;
+  net::Published<xfr::AclMap> acls{std::make_shared<const xfr::AclMap>()};
   std::vector<xfr::PrimaryAddr> primaries;
   dispatch::Context ctx;
   alignas(8) unsigned char writer_token[8] = {};
@@ -52,7 +52,9 @@ World& world() {
     w->ring.add(tsig::Key{*wire::Name::from_text("k.example.test."), tsig::Algorithm::HmacSha256,
                           secret});
     std::vector<std::string> acl = {"127.0.0.1", "key k.example.test."};
-    w->acls[origin] = *xfr::Acl::parse(acl);
+    xfr::AclMap map;
+    map[origin] = *xfr::Acl::parse(acl);
+    w->acls.publish(std::make_shared<const xfr::AclMap>(std::move(map)));
     auto p = xfr::parse_primary("127.0.0.1:53", w->ring);
     if (!p.ok()) std::abort();
     w->primaries.push_back(*p);
