@@ -1,11 +1,12 @@
 // ZoneWriter: the single writer of one zone's state, whatever the source
 // (RFC 2136, DynDNS2, REST, ddnsctl, incoming AXFR/IXFR, file reload, the
-// import at start). Network threads submit raw UPDATE packets (never
-// blocking on I/O); the writer's own thread drains them in batches: TSIG
-// (RFC 8945), zone section and policy (RFC 2136 §3), Batch::process, then
-// ONE durable store commit for the whole batch, then the new snapshot is
-// published, and only then are the replies sent. Transfers and reloads
-// enter as StateChanges and take the same store-then-publish path.
+// import at start). Network threads submit UPDATE packets (never blocking
+// on I/O), parsed and TSIG-verified already by the dispatcher; the writer's
+// own thread drains them in batches: TSIG (RFC 8945) for raw packets only,
+// zone section and policy (RFC 2136 §3), Batch::process, then ONE durable
+// store commit for the whole batch, then the new snapshot is published, and
+// only then are the replies sent. Transfers and reloads enter as
+// StateChanges and take the same store-then-publish path.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
