@@ -555,8 +555,11 @@ bool name_is(const LowerName& n, const char* dotted) {
 
 }  // namespace
 
-size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const uint8_t> query,
-              Transport transport, uint8_t* out, size_t cap, uint32_t rotate) {
+namespace {
+
+// answer() and answer_or_divert(): `divert` says which.
+Answered route(const zone::ZoneSet& zones, const Options& opt, std::span<const uint8_t> query,
+               Transport transport, uint8_t* out, size_t cap, uint32_t rotate, bool divert) {
   wire::QueryView q;
   switch (wire::parse_query(query, q)) {
     case wire::QueryStatus::Drop:
@@ -583,12 +586,12 @@ size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const ui
   // A TSIG-signed message (a secondary's SOA refresh, a signed NOTIFY or
   // transfer) needs verifying and a signed answer (RFC 8945 §5.3): that is
   // the server's, which has the keys.
-  if (opt.divert_transfers && q.tsig_offset) return kDiverted;
+  if (divert && q.tsig_offset) return Answered::diverted();
   if (q.header.opcode() != wire::Opcode::Query) {
     // UPDATE (RFC 2136) never reaches here: the server hands it to the
     // zone's writer. NOTIFY (RFC 1996) goes to replication when the server
     // has it; other opcodes are not served by this engine: NOTIMP, as Knot.
-    if (opt.divert_transfers && q.header.opcode() == wire::Opcode::Notify) return kDiverted;
+    if (divert && q.header.opcode() == wire::Opcode::Notify) return Answered::diverted();
     return simple_reply(q, out, limit, kNotImp, true, q.has_edns, our_udp);
   }
   if (q.has_edns && q.edns.version != 0) {
@@ -645,7 +648,7 @@ size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const ui
     // Zone transfers (RFC 5936, RFC 1995) are the replication layer's.
     // Without one: AXFR over UDP is NOTIMP, otherwise NOTAUTH (what Knot
     // answers without an ACL).
-    if (opt.divert_transfers) return kDiverted;
+    if (divert) return Answered::diverted();
     const uint8_t rc = (q.qtype == wire::kTypeAXFR && udp) ? kNotImp : kNotAuth;
     return simple_reply(q, out, limit, rc, true, q.has_edns, our_udp);
   }
@@ -708,6 +711,19 @@ size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const ui
   write_header(out, q.header.id, reply_flags(q.header, c.aa, tc, c.rcode), 1, counts[0], counts[1],
                uint16_t(counts[2] + (q.has_edns ? 1 : 0)));
   return pos;
+}
+
+}  // namespace
+
+size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const uint8_t> query,
+              Transport transport, uint8_t* out, size_t cap, uint32_t rotate) {
+  return route(zones, opt, query, transport, out, cap, rotate, false).size;
+}
+
+Answered answer_or_divert(const zone::ZoneSet& zones, const Options& opt,
+                          std::span<const uint8_t> query, Transport transport, uint8_t* out,
+                          size_t cap, uint32_t rotate) {
+  return route(zones, opt, query, transport, out, cap, rotate, true);
 }
 
 }  // namespace ddns::auth

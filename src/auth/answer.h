@@ -22,15 +22,7 @@ struct Options {
   // code, as Knot DNS picks). Over TCP we return every RRset of the node;
   // Knot 3.2 returns one there too (set false to match it exactly).
   bool any_all_over_tcp = true;
-  // Set by a server that handles zone transfers, NOTIFY and TSIG itself:
-  // AXFR and IXFR queries for a served zone, NOTIFY messages and every
-  // TSIG-signed message return kDiverted instead of an answer (nothing
-  // written) so the caller can route them.
-  bool divert_transfers = false;
 };
-
-// answer()'s return for a diverted message (see Options::divert_transfers).
-inline constexpr size_t kDiverted = static_cast<size_t>(-1);
 
 enum class Transport : uint8_t { Udp, Tcp };
 
@@ -44,8 +36,8 @@ enum class Transport : uint8_t { Udp, Tcp };
 //  - FORMERR: qdcount != 1, malformed question/records, bad or second OPT
 //    (no question echoed when it could not be read; no OPT in the reply);
 //  - NOTIMP: opcodes other than QUERY (UPDATE goes elsewhere; NOTIFY too
-//    with divert_transfers),
-//    AXFR over UDP; NOTAUTH: AXFR over TCP and IXFR (without divert_transfers);
+//    with answer_or_divert()),
+//    AXFR over UDP; NOTAUTH: AXFR over TCP and IXFR (answer() only);
 //  - SERVFAIL for a zone marked expired (a secondary past SOA expire);
 //  - BADVERS for EDNS version > 0 (RFC 6891 §6.1.3), OPT version 0;
 //  - REFUSED: class not IN/CH/ANY, names outside every zone, CH queries
@@ -58,6 +50,32 @@ enum class Transport : uint8_t { Udp, Tcp };
 // header and question returns 0.
 size_t answer(const zone::ZoneSet& zones, const Options& opt, std::span<const uint8_t> query,
               Transport transport, uint8_t* out, size_t cap, uint32_t rotate);
+
+// What answer_or_divert() did with a message.
+struct Answered {
+  enum class Kind : uint8_t {
+    Answer,    // the reply is in out[0..size) (size 0: drop)
+    Diverted,  // nothing written: the caller routes it
+  };
+  Kind kind = Kind::Answer;
+  size_t size = 0;
+
+  // Implicit, so the engine's every `return n;` reads as an answer.
+  Answered(size_t n) : size(n) {}  // NOLINT(google-explicit-constructor)
+  static Answered diverted() {
+    Answered a(0);
+    a.kind = Kind::Diverted;
+    return a;
+  }
+};
+
+// answer() for a server that handles zone transfers, NOTIFY and TSIG
+// itself: AXFR and IXFR queries for a served zone, NOTIFY messages and
+// every TSIG-signed message are Diverted instead of answered. Everything
+// else is answered exactly as answer() does, at the same cost.
+Answered answer_or_divert(const zone::ZoneSet& zones, const Options& opt,
+                          std::span<const uint8_t> query, Transport transport, uint8_t* out,
+                          size_t cap, uint32_t rotate);
 
 // Maximum number of CNAME/synthesized CNAME records followed in one answer
 // (Knot DNS stops after 5).

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dyndns/removal.h"
 #include "dyndns/service.h"
 #include "dyndns/state.h"
 #include "http/parse.h"
@@ -209,14 +210,14 @@ class Api : public std::enable_shared_from_this<Api> {
   // --- hosts ---
   void list_hosts(const Request& req, const Caller& c, Reply reply);
   void create_host(const Request& req, const Caller& c, Reply reply);
-  void delete_host(const Request& req, const Caller& c, const accounts::Host& h, Reply reply);
+  void delete_host(const accounts::Host& h, Reply reply);
   void set_host(const Request& req, const Caller& c, const accounts::Host& h, Reply reply);
   json host_json(const accounts::Host& h);
   // The zone's writer for a host, or null when ddnsd does not write it.
   update::ZoneWriter* writer_for(const std::string& zone);
-  // Empties the host's A, AAAA and TXT RRsets; `done(ok)` when finished.
-  void clear_records(const accounts::Host& h, const Request& req, const Caller& c,
-                     std::function<void(bool)> done);
+  // Removes the host's records (dyndns::host_removal) in one edit;
+  // `done(ok)` once it is durable, or at once when the zone is not ours.
+  void clear_records(const accounts::Host& h, std::function<void(bool)> done);
   static std::string via(const Caller& c) { return c.bearer ? "api" : "web"; }
 
 
@@ -504,38 +505,20 @@ void Api::create_host(const Request& req, const Caller& c, Reply reply) {
   reply(reply_json(201, json{{"host", std::move(j)}, {"token", nh->token}}));
 }
 
-void Api::clear_records(const accounts::Host& h, const Request& req, const Caller& c,
-                        std::function<void(bool)> done) {
-  if (!writer_for(h.zone)) return done(true);  // nothing of ours to remove
-  // The host's own RRsets, and the TXT of its _acme-challenge name (which
-  // Service::apply scopes to the host), as two edits.
-  struct Pending {
-    std::atomic<int> left{2};
-    std::atomic<bool> ok{true};
-    std::function<void(bool)> done;
-  };
-  auto p = std::make_shared<Pending>();
-  p->done = std::move(done);
-  auto one = [p](std::string outcome) {
-    if (outcome != "good" && outcome != "nochg" && outcome != "nohost") p->ok = false;
-    if (p->left.fetch_sub(1) == 1) p->done(p->ok);
-  };
-  Service::Change host;
-  host.host = h.name;
-  host.sets = {{kA, {}}, {kAAAA, {}}, {kTXT, {}}};
-  host.source = req.client_ip;
-  host.via = via(c);
-  Service::Change acme = host;
-  acme.host = "_acme-challenge." + h.name;
-  acme.sets = {{kTXT, {}}};
-  svc_.apply(std::move(host), one);
-  svc_.apply(std::move(acme), one);
+void Api::clear_records(const accounts::Host& h, std::function<void(bool)> done) {
+  update::ZoneWriter* w = writer_for(h.zone);
+  if (!w) return done(true);  // nothing of ours to remove
+  auto req = host_removal(h.name);
+  if (!req) return done(false);
+  auto cb = std::make_shared<std::function<void(bool)>>(std::move(done));
+  req->done = [cb](const update::EditResult& r) { (*cb)(r.rcode == wire::Rcode::NoError); };
+  if (!w->submit_edit(std::move(*req))) (*cb)(false);
 }
 
-void Api::delete_host(const Request& req, const Caller& c, const accounts::Host& h, Reply reply) {
+void Api::delete_host(const accounts::Host& h, Reply reply) {
   accounts::Accounts* a = acc();
   std::string name = h.name;
-  clear_records(h, req, c, [a, name, reply = std::move(reply)](bool ok) {
+  clear_records(h, [a, name, reply = std::move(reply)](bool ok) {
     if (!ok) return reply(error(503, "could not remove the DNS records; the host is kept"));
     auto r = a->delete_host(name);
     if (!r.ok()) return reply(internal(r.error()));
@@ -592,13 +575,13 @@ void Api::set_host(const Request& req, const Caller& c, const accounts::Host& h,
   accounts::Accounts* a = acc();
   std::string name = h.name;
   svc_.apply(std::move(ch), [self = shared_from_this(), a, name,
-                             reply = std::move(reply)](std::string outcome) {
-    if (outcome == "nohost") return reply(error(404, "no such host"));
-    if (outcome != "good" && outcome != "nochg") return reply(error(503, "DNS update failed"));
+                             reply = std::move(reply)](Service::Outcome outcome) {
+    if (outcome == Service::Outcome::NoHost) return reply(error(404, "no such host"));
+    if (outcome == Service::Outcome::DnsErr) return reply(error(503, "DNS update failed"));
     auto h2 = a->get_host(name);
     if (!h2.ok()) return reply(internal(h2.error()));
     if (!*h2) return reply(error(404, "no such host"));
-    reply(reply_json(200, json{{"outcome", outcome}, {"host", self->host_json(**h2)}}));
+    reply(reply_json(200, json{{"outcome", std::string(Service::text(outcome))}, {"host", self->host_json(**h2)}}));
   });
 }
 
@@ -619,7 +602,7 @@ void Api::host_item(const Request& req, const Caller& c, Reply reply) {
 
   if (action.empty()) {
     if (req.method == "GET") return reply(reply_json(200, json{{"host", host_json(host)}}));
-    if (req.method == "DELETE") return delete_host(req, c, host, std::move(reply));
+    if (req.method == "DELETE") return delete_host(host, std::move(reply));
     if (req.method == "PUT") return set_host(req, c, host, std::move(reply));
     return reply(error(405, "use GET, PUT or DELETE"));
   }
@@ -752,7 +735,7 @@ void Api::user_item(const Request& req, const Caller& c, Reply reply) {
   pending->acc = acc();
   if (hs->empty()) return finish(*pending);
   for (const auto& h : *hs) {
-    clear_records(h, req, c, [pending, finish](bool ok) {
+    clear_records(h, [pending, finish](bool ok) {
       if (!ok) pending->failed = true;
       if (pending->left.fetch_sub(1) == 1) finish(*pending);
     });

@@ -427,7 +427,7 @@ TEST_F(ApiTest, DeleteHostRemovesRecordsAndRow) {
   ch.host = "_acme-challenge.home.example.test";
   ch.sets = {{uint16_t(wire::RRType::TXT), {"challenge"}}};
   ch.via = "dyndns2";
-  svc->apply(ch, [&pr](std::string o) { pr.set_value(o); });
+  svc->apply(ch, [&pr](Service::Outcome o) { pr.set_value(std::string(Service::text(o))); });
   ASSERT_EQ(pr.get_future().get(), "good");
   ASSERT_EQ(rr("_acme-challenge.home.example.test.", wire::RRType::TXT).size(), 1u);
 

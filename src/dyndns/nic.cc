@@ -315,17 +315,17 @@ class Nic : public std::enable_shared_from_this<Nic> {
         if (!v6.empty()) ch.sets.push_back({uint16_t(wire::RRType::AAAA), {v6}});
         suffix = " " + shown;
       }
-      svc_.apply(std::move(ch), [self = shared_from_this(), finish, i, base, suffix, now](std::string out) {
-        if (out == "good" || out == "nochg") {
-          if (out == "nochg") {
-            const Options& opt = self->svc_.options();
-            if (self->nochg_.hit(base, now, opt.nochg_abuse_count, opt.nochg_abuse_window_s,
-                                 opt.abuse_block_s))
-              spdlog::warn("dyndns: {} blocked after repeated unchanged updates", base);
-          }
-          return finish(i, out + suffix);
+      svc_.apply(std::move(ch), [self = shared_from_this(), finish, i, base, suffix,
+                                 now](Service::Outcome out) {
+        if (out == Service::Outcome::NoChg) {
+          const Options& opt = self->svc_.options();
+          if (self->nochg_.hit(base, now, opt.nochg_abuse_count, opt.nochg_abuse_window_s,
+                               opt.abuse_block_s))
+            spdlog::warn("dyndns: {} blocked after repeated unchanged updates", base);
         }
-        finish(i, out);
+        std::string code(Service::text(out));
+        bool applied = out == Service::Outcome::Good || out == Service::Outcome::NoChg;
+        finish(i, applied ? code + suffix : code);
       });
     }
   }

@@ -339,12 +339,12 @@ TEST_F(NicTest, ApplyForRest) {
   ch.host = "Cabin.Example.Test.";
   ch.sets.push_back({uint16_t(wire::RRType::AAAA), {"2001:db8::9"}});
   ch.via = "api";
-  svc->apply(ch, [&](std::string o) { pr.set_value(o); });
+  svc->apply(ch, [&](Service::Outcome o) { pr.set_value(std::string(Service::text(o))); });
   EXPECT_EQ(pr.get_future().get(), "good");
   EXPECT_EQ(rr("cabin.example.test.", wire::RRType::AAAA), std::vector<std::string>{"2001:db8::9"});
   std::promise<std::string> p2;
   ch.host = "missing.example.test";
-  svc->apply(ch, [&](std::string o) { p2.set_value(o); });
+  svc->apply(ch, [&](Service::Outcome o) { p2.set_value(std::string(Service::text(o))); });
   EXPECT_EQ(p2.get_future().get(), "nohost");
 }
 
@@ -356,7 +356,7 @@ TEST_F(NicTest, ConcurrentUpdatesBatchHistory) {
     Service::Change ch;
     ch.host = i % 2 ? "home.example.test" : "cabin.example.test";
     ch.sets.push_back({uint16_t(wire::RRType::A), {"192.0.2." + std::to_string(i)}});
-    svc->apply(ch, [&ps, i](std::string o) { ps[size_t(i)].set_value(o); });
+    svc->apply(ch, [&ps, i](Service::Outcome o) { ps[size_t(i)].set_value(std::string(Service::text(o))); });
   }
   for (auto& p : ps) EXPECT_EQ(p.get_future().get(), "good");
   auto h = acc->history("home.example.test", 1000);

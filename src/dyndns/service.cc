@@ -260,22 +260,32 @@ void Service::install(http::Router& router) {
 // The outcome is reported from the writer thread (nochg, errors) or the
 // history thread (good, after its history row is durable): `done` must not
 // block.
-void Service::apply(Change change, std::function<void(std::string outcome)> done) {
-  // Counted by outcome: "good" and "nochg" accepted, anything else refused.
+std::string_view Service::text(Outcome o) {
+  switch (o) {
+    case Outcome::Good: return "good";
+    case Outcome::NoChg: return "nochg";
+    case Outcome::NoHost: return "nohost";
+    case Outcome::DnsErr: return "dnserr";
+  }
+  return "dnserr";
+}
+
+void Service::apply(Change change, std::function<void(Outcome)> done) {
+  // Counted by outcome: good and nochg accepted, anything else refused.
   done = [src = change.via == "dyndns2" ? metrics::Source::DynDNS2 : metrics::Source::Rest,
-          d = std::move(done)](std::string outcome) {
-    metrics::registry().shared().update(src, outcome == "good" || outcome == "nochg");
-    d(std::move(outcome));
+          d = std::move(done)](Outcome o) {
+    metrics::registry().shared().update(src, o == Outcome::Good || o == Outcome::NoChg);
+    d(o);
   };
-  if (!ctx_.accounts) return done("dnserr");
+  if (!ctx_.accounts) return done(Outcome::DnsErr);
   std::string host = accounts::normalize_host(change.host);
-  if (host.empty()) return done("nohost");
+  if (host.empty()) return done(Outcome::NoHost);
   // "_acme-challenge.H" belongs to host H and takes TXT only (DNS-01, RFC 8555 §8.4).
   std::string base = host;
   bool acme = false;
   if (host.size() > kAcmePrefix.size() && host.compare(0, kAcmePrefix.size(), kAcmePrefix) == 0) {
     auto h = ctx_.accounts->host_zone(host);
-    if (!h) return done("dnserr");
+    if (!h) return done(Outcome::DnsErr);
     if (!*h) {
       base = host.substr(kAcmePrefix.size());
       acme = true;
@@ -285,42 +295,42 @@ void Service::apply(Change change, std::function<void(std::string outcome)> done
   auto zone = ctx_.accounts->host_zone(base);
   if (!zone) {
     spdlog::warn("dyndns: host lookup {}: {}", base, zone.error().message);
-    return done("dnserr");
+    return done(Outcome::DnsErr);
   }
-  if (!*zone) return done("nohost");
+  if (!*zone) return done(Outcome::NoHost);
 
   auto origin = wire::Name::from_text(**zone + ".");
   auto owner = wire::Name::from_text(host + ".");
-  if (!origin || !owner) return done("dnserr");
+  if (!origin || !owner) return done(Outcome::DnsErr);
   update::ZoneWriter* writer = ctx_.writer ? ctx_.writer(*origin) : nullptr;
-  if (!writer) return done("dnserr");
+  if (!writer) return done(Outcome::DnsErr);
 
   update::EditRequest req;
   for (const auto& set : change.sets) {
-    if (acme && set.type != uint16_t(wire::RRType::TXT)) return done("nohost");
+    if (acme && set.type != uint16_t(wire::RRType::TXT)) return done(Outcome::NoHost);
     update::RRsetChange c;
     c.owner = *owner;
     c.type = set.type;
     c.ttl = opts_.ttl;
     for (const auto& v : set.values) {
       auto rd = to_rdata(set.type, v);
-      if (!rd) return done("dnserr");
+      if (!rd) return done(Outcome::DnsErr);
       c.rdatas.push_back(std::move(*rd));
     }
     req.changes.push_back(std::move(c));
   }
-  if (req.changes.empty()) return done("nochg");
+  if (req.changes.empty()) return done(Outcome::NoChg);
 
   auto shared = std::make_shared<Change>(std::move(change));
-  auto cb = std::make_shared<std::function<void(std::string)>>(std::move(done));
+  auto cb = std::make_shared<std::function<void(Outcome)>>(std::move(done));
   int64_t now = opts_.clock();
   State* state = state_.get();
   req.done = [shared, cb, host, now, state](const update::EditResult& r) {
     if (r.rcode != wire::Rcode::NoError) {
       spdlog::warn("dyndns: edit of {} failed: {}", host, r.reason);
-      return (*cb)("dnserr");
+      return (*cb)(Outcome::DnsErr);
     }
-    if (!r.changed) return (*cb)("nochg");
+    if (!r.changed) return (*cb)(Outcome::NoChg);
     std::vector<accounts::HistoryEntry> entries;
     for (size_t i = 0; i < shared->sets.size(); ++i) {
       const auto& set = shared->sets[i];
@@ -340,9 +350,9 @@ void Service::apply(Change change, std::function<void(std::string outcome)> done
       entries.push_back(std::move(e));
     }
     // The DNS change is durable; answer only once its history is too.
-    state->history.add(std::move(entries), [cb](bool ok) { (*cb)(ok ? "good" : "dnserr"); });
+    state->history.add(std::move(entries), [cb](bool ok) { (*cb)(ok ? Outcome::Good : Outcome::DnsErr); });
   };
-  if (!writer->submit_edit(std::move(req))) (*cb)("dnserr");
+  if (!writer->submit_edit(std::move(req))) (*cb)(Outcome::DnsErr);
 }
 
 }  // namespace ddns::dyndns

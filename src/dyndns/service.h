@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "accounts/accounts.h"
@@ -64,8 +65,8 @@ class Service {
   // host's RRsets of each listed type (A, AAAA or TXT; empty values =
   // delete) in ONE edit through its zone's writer, then records history,
   // then calls `done` (on the writer or history thread, or at once on the
-  // caller's for nohost/dnserr found before submitting). Outcome: "good", "nochg",
-  // "nohost" (no such DDNS host), "dnserr" (zone not writable or store
+  // caller's for nohost/dnserr found before submitting). Outcome: Good,
+  // NoChg, NoHost (no such DDNS host), DnsErr (zone not writable or store
   // failed).
   struct Change {
     std::string host;            // normalized FQDN
@@ -77,7 +78,10 @@ class Service {
     std::string source;          // client address, for history
     std::string via;             // "dyndns2", "api", "web"
   };
-  void apply(Change change, std::function<void(std::string outcome)> done);
+  enum class Outcome : uint8_t { Good, NoChg, NoHost, DnsErr };
+  // The DynDNS2 return code: "good", "nochg", "nohost", "dnserr".
+  static std::string_view text(Outcome o);
+  void apply(Change change, std::function<void(Outcome)> done);
 
   Context& context() { return ctx_; }
   const Options& options() const { return opts_; }

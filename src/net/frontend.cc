@@ -242,10 +242,12 @@ struct Frontend::UdpWorker {
         }
         uint8_t* resp = wbuf.data() + size_t(i) * resp_cap;
         Peer peer{&peers[i], h.msg_namelen, fd};
-        size_t len = handler->handle_from(query, Transport::Udp, resp, resp_cap, peer);
-        m->count(metrics::Transport::Udp, query, resp, len <= resp_cap ? len : 0);
-        if (len == 0 || len > resp_cap) {
-          if (!peer.deferred) dropped.add(1);  // deferred: the handler answers later
+        Handled r = handler->handle_from(query, Transport::Udp, resp, resp_cap, peer);
+        size_t len = r.size;
+        m->count(metrics::Transport::Udp, query, resp,
+                 r.disposition == Disposition::Send && len <= resp_cap ? len : 0);
+        if (r.disposition != Disposition::Send || len > resp_cap) {
+          if (r.disposition != Disposition::Later) dropped.add(1);  // Later: answered by the handler
           continue;
         }
         if (rrl && (len = rrl->filter(peers[i], resp, len)) == 0) continue;  // counted by Rrl
@@ -500,12 +502,14 @@ struct Frontend::TcpLoop : Responder {
       peer.conn = conn_key(c);
       const std::span<const uint8_t> query{c.in.data() + pos + 2, len};
       const uint64_t t0 = mono_us();
-      size_t r = handler->handle_from(query, Transport::Tcp, scratch.data() + 2, 65535, peer);
-      m->count(metrics::Transport::Tcp, query, scratch.data() + 2, r <= 65535 ? r : 0);
-      if (r && r <= 65535) m->latency.observe(mono_us() - t0);
+      Handled h = handler->handle_from(query, Transport::Tcp, scratch.data() + 2, 65535, peer);
+      const bool sent = h.disposition == Disposition::Send && h.size <= 65535;
+      m->count(metrics::Transport::Tcp, query, scratch.data() + 2, sent ? h.size : 0);
+      if (sent) m->latency.observe(mono_us() - t0);
       pos += 2 + len;
-      if (peer.deferred) c.deferred++;
-      if (r == 0 || r > 65535) continue;
+      if (h.disposition == Disposition::Later) c.deferred++;
+      if (h.disposition != Disposition::Send || h.size > 65535) continue;
+      const size_t r = h.size;
       scratch[0] = uint8_t(r >> 8);
       scratch[1] = uint8_t(r);
       c.out.insert(c.out.end(), scratch.begin(), scratch.begin() + ptrdiff_t(r + 2));

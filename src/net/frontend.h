@@ -67,20 +67,32 @@ struct Peer {
   // outlive every pending answer (stop the answering threads first).
   Responder* responder = nullptr;
   uint64_t conn = 0;
-  // Set by a handler that returned 0 because it will answer later (through
-  // `responder` or, over UDP, by itself).
-  mutable bool deferred = false;
+};
+
+// What a handler did with one message.
+enum class Disposition : uint8_t {
+  Send,   // the answer is in out[0..size)
+  Drop,   // nothing is sent
+  Later,  // the handler answers later: through Peer::responder or, over UDP, by itself
+};
+struct Handled {
+  Disposition disposition = Disposition::Drop;
+  size_t size = 0;  // Send only
+
+  // Send `n` octets; 0 is Drop.
+  static Handled send(size_t n) { return {n ? Disposition::Send : Disposition::Drop, n}; }
+  static Handled later() { return {Disposition::Later, 0}; }
 };
 
 class QueryHandler {
  public:
   virtual ~QueryHandler() = default;
-  // handle() knowing the peer; a handler that answers later returns 0
-  // here. The default ignores the peer.
-  virtual size_t handle_from(std::span<const uint8_t> query, Transport transport, uint8_t* out,
-                             size_t cap, const Peer& peer) {
+  // handle() knowing the peer, which lets a handler answer later. The
+  // default ignores the peer.
+  virtual Handled handle_from(std::span<const uint8_t> query, Transport transport, uint8_t* out,
+                              size_t cap, const Peer& peer) {
     (void)peer;
-    return handle(query, transport, out, cap);
+    return Handled::send(handle(query, transport, out, cap));
   }
   // Writes the response into out[0..cap) and returns its size, or 0 to send
   // nothing. Must not throw; `query` is untrusted bytes.

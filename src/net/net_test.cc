@@ -363,12 +363,11 @@ class DeferHandler : public QueryHandler {
     out[0] |= 0x80;
     return q.size();
   }
-  size_t handle_from(std::span<const uint8_t> q, Transport t, uint8_t* out, size_t cap,
-                     const Peer& peer) override {
-    if (q.size() < 3 || q[2] != 0xDE) return handle(q, t, out, cap);
+  Handled handle_from(std::span<const uint8_t> q, Transport t, uint8_t* out, size_t cap,
+                      const Peer& peer) override {
+    if (q.size() < 3 || q[2] != 0xDE) return Handled::send(handle(q, t, out, cap));
     std::vector<uint8_t> reply(q.begin(), q.end());
     reply[0] |= 0x80;
-    peer.deferred = true;
     std::lock_guard<std::mutex> lock(d_->mu);
     if (peer.responder) {
       d_->threads.emplace_back([reply, r = peer.responder, c = peer.conn]() mutable {
@@ -381,7 +380,7 @@ class DeferHandler : public QueryHandler {
         ::sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&a), len);
       });
     }
-    return 0;
+    return Handled::later();
   }
 
  private:
@@ -594,16 +593,16 @@ class StreamHandler : public QueryHandler {
     out[0] |= 0x80;
     return q.size();
   }
-  size_t handle_from(std::span<const uint8_t> q, Transport t, uint8_t* out, size_t cap,
-                     const Peer& peer) override {
-    if (q.size() < 3 || q[2] != 0x5E || !peer.responder) return handle(q, t, out, cap);
+  Handled handle_from(std::span<const uint8_t> q, Transport t, uint8_t* out, size_t cap,
+                      const Peer& peer) override {
+    if (q.size() < 3 || q[2] != 0x5E || !peer.responder)
+      return Handled::send(handle(q, t, out, cap));
     if (peer.addr && peer.addr->ss_family == AF_INET &&
         reinterpret_cast<const sockaddr_in*>(peer.addr)->sin_addr.s_addr == htonl(INADDR_LOOPBACK))
       st_->saw_peer_addr = true;
-    peer.deferred = true;
     peer.responder->stream(peer.conn, std::make_unique<CountingSource>(
                                           st_, total_, uint16_t(q[0] << 8 | q[1])));
-    return 0;
+    return Handled::later();
   }
 
  private:

@@ -1,6 +1,6 @@
-// ddnsd as a primary: answers AXFR (RFC 5936) and IXFR (RFC 1995) from the
-// published snapshots and the store's journal, per-zone transfer ACLs, and
-// sends NOTIFY (RFC 1996) to each zone's secondaries after every change.
+// ddnsd as a primary: per-zone transfer ACLs (AXFR RFC 5936 and IXFR
+// RFC 1995 are answered by xfr/out through the dispatcher), and NOTIFY
+// (RFC 1996) to each zone's secondaries after every change.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +14,7 @@
 #include "net/snapshot.h"
 #include "store/store.h"
 #include "tsig/tsig.h"
+#include "xfr/out.h"
 #include "zone/zone.h"
 
 namespace ddns::server {
@@ -37,12 +38,9 @@ class Primary {
   void start();  // the NOTIFY sender thread
   void stop();   // idempotent
 
-  // An AXFR or IXFR query that auth::answer() diverted. Over UDP, or when
-  // refused, writes one response into out[0..cap) and returns its size.
-  // Over TCP a transfer streams many messages through `peer` (the front
-  // end's Responder) and returns 0 with peer->deferred set.
-  size_t handle_transfer(std::span<const uint8_t> query, net::Transport t, const net::Peer* peer,
-                         uint8_t* out, size_t cap);
+  // Per zone origin, who may transfer it (allow-transfer), replaced whole
+  // by set_acls(); read by the dispatcher (xfr::answer_transfer).
+  const net::Published<xfr::AclMap>& transfer_acls() const;
 
   // A new snapshot of `z` was published: NOTIFY its secondaries (retried
   // until each answers). Cheap; never blocks.

@@ -430,63 +430,9 @@ void Secondaries::Impl::run(ZoneState& zs) {
   }
 }
 
-size_t Secondaries::handle_notify(std::span<const uint8_t> query, const net::Peer* peer,
-                                  uint8_t* out, size_t cap) {
-  if (query.size() < wire::kHeaderSize || cap < wire::kHeaderSize) return 0;
-  metrics::registry().shared().notify_received.add();
-  wire::ParseInfo info;
-  auto m = wire::parse(query, &info);
-  wire::Header h;
-  h.id = uint16_t(query[0] << 8 | query[1]);
-  h.set_qr(true);
-  h.set_opcode(wire::Opcode::Notify);
-  auto reply = [&](wire::Rcode rc, const wire::Question* q, const tsig::Verified* v) -> size_t {
-    wire::MessageBuilder b(out, cap);
-    wire::Header rh = h;
-    rh.set_aa(rc == wire::Rcode::NoError);
-    b.set_header(rh);
-    // RFC 1996 §4.7: the response echoes the question.
-    if (q) b.add_question(*q);
-    b.set_rcode(uint16_t(rc));
-    size_t n = b.finish();
-    if (v && v->status != tsig::Status::FormErr) {
-      auto s = tsig::sign_response(out, n, cap, *v, tsig::now_seconds());
-      if (s) n = *s;
-    }
-    return n;
-  };
-  if (!m || m->header.qr()) return m ? 0 : reply(wire::Rcode::FormErr, nullptr, nullptr);
-  if (m->question.size() != 1) return reply(wire::Rcode::FormErr, nullptr, nullptr);
-  const wire::Question& q = m->question[0];
-  // RFC 1996 §3.7: QTYPE SOA, class IN for our zones.
-  if (q.qtype != kSoa || q.qclass != kIn) return reply(wire::Rcode::FormErr, &q, nullptr);
-
-  std::optional<tsig::Verified> v;
-  if (info.tsig_offset) {
-    v = tsig::verify_request(query, info, m->additional.back(), *impl_->ring,
-                             tsig::now_seconds());
-    if (v->status == tsig::Status::FormErr) return reply(wire::Rcode::FormErr, &q, nullptr);
-    if (!v->ok()) {
-      spdlog::warn("NOTIFY for {}: {}", q.name.to_text(), tsig::status_text(v->status));
-      return reply(v->rcode(), &q, &*v);
-    }
-  }
-  const tsig::Verified* vp = v ? &*v : nullptr;
-  auto it = impl_->by_name.find(q.name);
-  if (it == impl_->by_name.end()) return reply(wire::Rcode::NotAuth, &q, vp);
-  Impl::ZoneState& zs = *it->second;
-
-  const sockaddr* sa = peer ? reinterpret_cast<const sockaddr*>(peer->addr) : nullptr;
-  socklen_t sl = peer ? peer->addr_len : 0;
-  const wire::Name* key = v && v->key ? &v->key->name : nullptr;
-  if (!notify_allowed(zs.origin, sa, sl, key)) {
-    spdlog::warn("zone {}: NOTIFY refused (not from a configured primary{})", zs.name,
-                 v ? "" : ", or unsigned");
-    return reply(wire::Rcode::Refused, &q, vp);
-  }
-  notify_received(zs.origin);
-  spdlog::debug("zone {}: NOTIFY accepted", zs.name);
-  return reply(wire::Rcode::NoError, &q, vp);
+const std::vector<xfr::PrimaryAddr>* Secondaries::primaries(const wire::Name& origin) const {
+  auto it = impl_->by_name.find(origin);
+  return it == impl_->by_name.end() ? nullptr : &it->second->primaries;
 }
 
 bool Secondaries::notify_received(const wire::Name& origin) {

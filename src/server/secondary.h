@@ -23,6 +23,7 @@
 #include "store/store.h"
 #include "tsig/tsig.h"
 #include "update/writer.h"
+#include "xfr/in.h"
 #include "zone/zone.h"
 
 namespace ddns::server {
@@ -64,12 +65,6 @@ class Secondaries {
   void stop();   // idempotent; a transfer in flight is abandoned (store untouched)
 
   bool is_secondary(const wire::Name& origin) const;
-  // A NOTIFY that auth::answer() diverted: checks it comes from one of the
-  // zone's primaries (and its TSIG key when configured), writes the NOTIFY
-  // response (RFC 1996 §4.7) and schedules a refresh. NOTAUTH / REFUSED
-  // otherwise. Returns the response size (0 = drop).
-  size_t handle_notify(std::span<const uint8_t> query, const net::Peer* peer, uint8_t* out,
-                       size_t cap);
   // RFC 1996 §3.10: may a NOTIFY for `origin` from `sa`, signed with `key`
   // (null: unsigned or not verified), be trusted? False for a zone that is
   // not ours.
@@ -78,6 +73,10 @@ class Secondaries {
   // A trusted NOTIFY for `origin` arrived: refresh it now (RFC 1996 §3.7).
   // False for a zone that is not ours.
   bool notify_received(const wire::Name& origin);
+  // The configured primaries of secondary zone `origin` (null when it is
+  // not one); fixed after configure(). The dispatcher checks a NOTIFY's
+  // source against them (xfr::check_notify).
+  const std::vector<xfr::PrimaryAddr>* primaries(const wire::Name& origin) const;
 
   struct Impl;
 

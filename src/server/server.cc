@@ -24,6 +24,8 @@
 #include <optional>
 
 #include "accounts/accounts.h"
+#include "dispatch/dispatch.h"
+#include "dyndns/removal.h"
 #include "dyndns/service.h"
 #include "http/server.h"
 #include "metrics/metrics.h"
@@ -40,90 +42,89 @@
 namespace ddns::server {
 namespace {
 
-// One per network thread: holds that thread's snapshot reference, so the
-// query path reads zones with one atomic load and no lock.
 using WriterMap = std::unordered_map<wire::Name, update::ZoneWriter*, wire::NameHash>;
 
+// One per network thread: holds that thread's snapshot reference (the query
+// path reads zones with one atomic load and no lock) and its dispatcher,
+// and carries out what the dispatcher decided: the I/O only.
 class AuthHandler : public net::QueryHandler {
  public:
-  AuthHandler(const net::Published<zone::ZoneSet>& pub, const auth::Options& opts, uint32_t seed,
-              const WriterMap* writers, const tsig::KeyRing* ring, Primary* primary,
+  AuthHandler(const net::Published<zone::ZoneSet>& pub, const dispatch::Context& ctx, uint32_t seed,
               Secondaries* secondaries)
-      : reader_(pub),
-        opts_(opts),
-        rotate_(seed),
-        writers_(writers),
-        ring_(ring),
-        primary_(primary),
-        secondaries_(secondaries) {}
+      : reader_(pub), dispatcher_(ctx, seed), secondaries_(secondaries) {}
 
-  size_t handle_from(std::span<const uint8_t> query, net::Transport t, uint8_t* out, size_t cap,
-                     const net::Peer& peer) override {
-    return dispatch(query, t, out, cap, &peer);
+  net::Handled handle_from(std::span<const uint8_t> query, net::Transport t, uint8_t* out,
+                           size_t cap, const net::Peer& peer) override {
+    return handle_peer(query, t, out, cap, &peer);
   }
 
   size_t handle(std::span<const uint8_t> query, net::Transport t, uint8_t* out,
                 size_t cap) override {
-    return dispatch(query, t, out, cap, nullptr);
+    return handle_peer(query, t, out, cap, nullptr).size;
   }
 
  private:
-  size_t dispatch(std::span<const uint8_t> query, net::Transport t, uint8_t* out, size_t cap,
-                  const net::Peer* peer) {
+  net::Handled handle_peer(std::span<const uint8_t> query, net::Transport t, uint8_t* out,
+                           size_t cap, const net::Peer* peer) {
     try {
-      // RFC 2136: opcode UPDATE goes to the zone's writer, not the answer engine.
-      if (is_update(query)) return handle_update(query, out, cap, peer);
-      size_t n = auth::answer(reader_.get(), opts_, query,
-                              t == net::Transport::Udp ? auth::Transport::Udp : auth::Transport::Tcp,
-                              out, cap, rotate_++);
-      if (n != auth::kDiverted) return n;
-      return diverted(query, t, out, cap, peer);
+      dispatch::Received rx{query, t, nullptr, 0};
+      if (peer && peer->addr) {
+        rx.source = reinterpret_cast<const sockaddr*>(peer->addr);
+        rx.source_len = peer->addr_len;
+      }
+      dispatch::Outcome o = dispatcher_.dispatch(reader_.get(), rx, out, cap);
+      if (const auto* a = std::get_if<dispatch::Answer>(&o)) return net::Handled::send(a->size);
+      return std::visit([&](auto& x) { return carry_out(x, out, cap, peer); }, o);
     } catch (...) {
-      return 0;  // answer() does not throw; if memory runs out, drop this one packet
+      return {};  // nothing here throws on bad input; if memory runs out, drop this one packet
     }
   }
 
-  static bool is_update(std::span<const uint8_t> query) {
-    return query.size() >= wire::kHeaderSize && !(query[2] & 0x80) &&
-           ((query[2] >> 3) & 0xF) == uint8_t(wire::Opcode::Update);
+  net::Handled carry_out(dispatch::Answer& a, uint8_t*, size_t, const net::Peer*) {
+    return net::Handled::send(a.size);
+  }
+  net::Handled carry_out(dispatch::Drop&, uint8_t*, size_t, const net::Peer*) { return {}; }
+
+  net::Handled carry_out(dispatch::NotifyReceived& n, uint8_t*, size_t, const net::Peer*) {
+    if (secondaries_) secondaries_->notify_received(n.zone);
+    return net::Handled::send(n.size);
   }
 
-  static std::optional<update::Address> address_of(const net::Peer* peer) {
-    if (!peer || !peer->addr) return std::nullopt;
-    if (peer->addr->ss_family == AF_INET) {
-      const auto* a = reinterpret_cast<const sockaddr_in*>(peer->addr);
-      return update::Address::v4(reinterpret_cast<const uint8_t*>(&a->sin_addr));
+  net::Handled carry_out(dispatch::TransferOut& x, uint8_t* out, size_t cap,
+                         const net::Peer* peer) {
+    if (peer && peer->responder) {
+      peer->responder->stream(peer->conn, xfr::logged(std::move(x.stream)));
+      return net::Handled::later();
     }
-    if (peer->addr->ss_family == AF_INET6) {
-      const auto* a = reinterpret_cast<const sockaddr_in6*>(peer->addr);
-      return update::Address::v6(reinterpret_cast<const uint8_t*>(&a->sin6_addr));
-    }
-    return std::nullopt;
+    // No connection to stream on: only a one-message transfer is answered.
+    size_t n = x.stream.source->next(out, std::min<size_t>(cap, 65535));
+    return net::Handled::send(n && x.stream.source->finished() ? n : 0);
   }
 
   // Never waits for the commit: over UDP the writer thread sends the reply
   // itself (sendto on the worker's socket is thread-safe); over TCP it
   // hands it to the connection's event loop (Responder). Only a caller
   // without a peer (handle()) waits here for the reply.
-  size_t handle_update(std::span<const uint8_t> query, uint8_t* out, size_t cap,
-                       const net::Peer* peer) {
-    auto copy = [&](const std::vector<uint8_t>& b) -> size_t {
-      if (b.empty() || b.size() > cap) return 0;
-      std::memcpy(out, b.data(), b.size());
-      return b.size();
+  net::Handled carry_out(dispatch::ToWriter& w, uint8_t* out, size_t cap, const net::Peer* peer) {
+    update::WriteRequest& r = w.request;
+    auto refused = [&] {
+      return net::Handled::send(dispatch::writer_refused(r, tsig::now_seconds(), out, cap));
     };
-    auto msg = wire::parse(query);
-    if (!msg || msg->question.size() != 1)
-      return copy(update::error_reply(query, wire::Rcode::FormErr));  // RFC 2136 §3.1.1
-    const wire::Name& zname = msg->question[0].name;
-    auto it = writers_->find(zname);
-    if (it == writers_->end()) {
-      const zone::Zone* z = reader_.get().find(zname);
-      bool ours = z && z->origin() == zname;
-      // RFC 2136 §3.1.2: not authoritative -> NOTAUTH; ours but not
-      // dynamic -> REFUSED.
-      return copy(update::error_reply(query, ours ? wire::Rcode::Refused : wire::Rcode::NotAuth,
-                                      ring_, tsig::now_seconds()));
+    if (peer && peer->fd >= 0 && peer->addr) {
+      r.reply = [fd = peer->fd, addr = *peer->addr,
+                 len = peer->addr_len](std::span<const uint8_t> b) {
+        ::sendto(fd, b.data(), b.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&addr),
+                 len);
+      };
+      if (!w.writer->submit(std::move(r))) return refused();
+      return net::Handled::later();
+    }
+    if (peer && peer->responder) {
+      r.reply = [resp = peer->responder, conn = peer->conn](std::span<const uint8_t> b) {
+        resp->respond(conn, std::vector<uint8_t>(b.begin(), b.end()));
+      };
+      if (!w.writer->submit(std::move(r))) return refused();
+      return net::Handled::later();
     }
     struct Wait {
       std::mutex mu;
@@ -131,119 +132,23 @@ class AuthHandler : public net::QueryHandler {
       std::vector<uint8_t> bytes;
       bool done = false;
     };
-    auto w = std::make_shared<Wait>();
-    update::WriteRequest r;
-    r.packet.assign(query.begin(), query.end());
-    r.max_reply = cap;
-    r.source = address_of(peer);
-    if (peer && peer->fd >= 0 && peer->addr) {
-      r.reply = [fd = peer->fd, addr = *peer->addr,
-                 len = peer->addr_len](std::span<const uint8_t> b) {
-        ::sendto(fd, b.data(), b.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&addr),
-                 len);
-      };
-      if (!it->second->submit(std::move(r)))
-        return copy(update::error_reply(query, wire::Rcode::ServFail));
-      peer->deferred = true;
-      return 0;  // answered by the writer
-    }
-    if (peer && peer->responder) {
-      // TCP: the writer hands the reply to the connection's event loop.
-      r.reply = [resp = peer->responder, conn = peer->conn](std::span<const uint8_t> b) {
-        resp->respond(conn, std::vector<uint8_t>(b.begin(), b.end()));
-      };
-      if (!it->second->submit(std::move(r)))
-        return copy(update::error_reply(query, wire::Rcode::ServFail));
-      peer->deferred = true;
-      return 0;
-    }
-    r.reply = [w](std::span<const uint8_t> b) {
-      std::lock_guard<std::mutex> lock(w->mu);
-      w->bytes.assign(b.begin(), b.end());
-      w->done = true;
-      w->cv.notify_all();
+    auto wait = std::make_shared<Wait>();
+    r.reply = [wait](std::span<const uint8_t> b) {
+      std::lock_guard<std::mutex> lock(wait->mu);
+      wait->bytes.assign(b.begin(), b.end());
+      wait->done = true;
+      wait->cv.notify_all();
     };
-    if (!it->second->submit(std::move(r)))
-      return copy(update::error_reply(query, wire::Rcode::ServFail));
-    std::unique_lock<std::mutex> lock(w->mu);
-    if (!w->cv.wait_for(lock, std::chrono::seconds(30), [&] { return w->done; })) return 0;
-    return copy(w->bytes);
-  }
-
-  // The rare messages answer() leaves to the server (a slow path: full parse).
-  size_t diverted(std::span<const uint8_t> query, net::Transport t, uint8_t* out, size_t cap,
-                  const net::Peer* peer) {
-    // NOTIFY (RFC 1996) is a secondary's business; AXFR/IXFR a primary's
-    // (both verify a TSIG themselves).
-    if (((query[2] >> 3) & 0xF) == uint8_t(wire::Opcode::Notify)) {
-      if (secondaries_) return secondaries_->handle_notify(query, peer, out, cap);
-      return error_answer(query, wire::Rcode::Refused, out, cap);
-    }
-    wire::ParseInfo info;
-    auto msg = wire::parse(query, &info);
-    if (!msg) return error_answer(query, wire::Rcode::FormErr, out, cap);
-    constexpr uint16_t kIXFR = 251, kAXFR = 252;
-    if (msg->question.size() == 1 &&
-        (msg->question[0].qtype == kAXFR || msg->question[0].qtype == kIXFR)) {
-      if (primary_) return primary_->handle_transfer(query, t, peer, out, cap);
-      return error_answer(query, wire::Rcode::Refused, out, cap);
-    }
-    if (!info.tsig_offset) return error_answer(query, wire::Rcode::Refused, out, cap);
-    return signed_query(query, info, msg->additional.back(), t, out, cap);
-  }
-
-  // RFC 8945 §5.2/§5.3: a signed query is verified, answered as if
-  // unsigned, and the answer signed with the same key (a TSIG error gets
-  // the error answer: NOTAUTH with the TSIG error set).
-  size_t signed_query(std::span<const uint8_t> query, const wire::ParseInfo& info,
-                      const wire::RR& tsig_rr, net::Transport t, uint8_t* out, size_t cap) {
-    static const tsig::KeyRing kNoKeys;
-    const uint64_t now = tsig::now_seconds();
-    tsig::Verified v = tsig::verify_request(query, info, tsig_rr, ring_ ? *ring_ : kNoKeys, now);
-    if (v.status == tsig::Status::FormErr) return error_answer(query, wire::Rcode::FormErr, out, cap);
-    // The query without its TSIG RR (ARCOUNT one less), for answer().
-    std::vector<uint8_t> bare(query.begin(), query.begin() + info.tsig_offset);
-    uint16_t ar = uint16_t(bare[10] << 8 | bare[11]) - 1;
-    bare[10] = uint8_t(ar >> 8);
-    bare[11] = uint8_t(ar);
-    const size_t reserve = tsig::tsig_size(v);
-    if (cap <= reserve + wire::kHeaderSize) return 0;
-    size_t n;
-    if (v.ok()) {
-      n = auth::answer(reader_.get(), opts_, bare,
-                       t == net::Transport::Udp ? auth::Transport::Udp : auth::Transport::Tcp, out,
-                       cap - reserve, rotate_++);
-      if (n == auth::kDiverted) n = error_answer(bare, wire::Rcode::Refused, out, cap - reserve);
-    } else {
-      n = error_answer(bare, wire::Rcode::NotAuth, out, cap - reserve);
-    }
-    if (n == 0) return 0;
-    auto signed_len = tsig::sign_response(out, n, cap, v, now);
-    return signed_len ? *signed_len : n;
-  }
-
-  // Header copied (QR set, opcode kept), question echoed, `rcode`.
-  static size_t error_answer(std::span<const uint8_t> query, wire::Rcode rcode, uint8_t* out,
-                             size_t cap) {
-    auto msg = wire::parse(query);
-    if (!msg) return 0;
-    wire::MessageBuilder b(out, cap);
-    wire::Header h;
-    h.id = msg->header.id;
-    h.set_qr(true);
-    h.set_opcode(msg->header.opcode());
-    b.set_header(h);
-    if (msg->question.size() == 1) b.add_question(msg->question[0]);
-    b.set_rcode(uint16_t(rcode));
-    return b.finish();
+    if (!w.writer->submit(std::move(r))) return refused();
+    std::unique_lock<std::mutex> lock(wait->mu);
+    if (!wait->cv.wait_for(lock, std::chrono::seconds(30), [&] { return wait->done; })) return {};
+    if (wait->bytes.size() > cap) return {};
+    std::memcpy(out, wait->bytes.data(), wait->bytes.size());
+    return net::Handled::send(wait->bytes.size());
   }
 
   net::Published<zone::ZoneSet>::Reader reader_;
-  const auth::Options& opts_;
-  uint32_t rotate_;
-  const WriterMap* writers_;
-  const tsig::KeyRing* ring_;
-  Primary* primary_;
+  dispatch::Dispatcher dispatcher_;
   Secondaries* secondaries_;
 };
 
@@ -400,7 +305,6 @@ Result<void> Server::start() {
   if (auto r = setup_writers(); !r) return r;
   primary_ = std::make_unique<Primary>(published_.get(), store_.get(), ring_);
   if (auto r = primary_->configure(cfg_); !r) return r;
-  auth_opts_.divert_transfers = true;
 
   net::FrontendOptions fo;
   for (const auto& spec : sc.listen) {
@@ -419,18 +323,31 @@ Result<void> Server::start() {
   fo.rrl = rrl_.get();
   spdlog::info("rrl: {}", rrl_summary(cfg_.rrl));
 
+  dispatch_ctx_ = std::make_unique<dispatch::Context>();
+  dispatch::Context& dc = *dispatch_ctx_;
+  dc.auth = auth_opts_;
+  dc.ring = ring_.get();
+  dc.replay = &replay_;
+  const WriterMap* wmap = &writer_by_origin_;
+  dc.writer = [wmap](const wire::Name& origin) -> update::ZoneWriter* {
+    auto it = wmap->find(origin);
+    return it == wmap->end() ? nullptr : it->second;
+  };
+  dc.transfer_acls = &primary_->transfer_acls();
+  dc.journal = store_.get();
+  Secondaries* secondaries = secondaries_.get();
+  if (secondaries)
+    dc.notify_primaries = [secondaries](const wire::Name& origin) {
+      return secondaries->primaries(origin);
+    };
   std::random_device rd;
   auto* pub = published_.get();
-  const auth::Options* opts = &auth_opts_;
+  const dispatch::Context* ctx = dispatch_ctx_.get();
   uint32_t seed = rd();
-  const WriterMap* wmap = &writer_by_origin_;
-  const tsig::KeyRing* ring = ring_.get();
-  Primary* primary = primary_.get();
-  Secondaries* secondaries = secondaries_.get();
   frontend_ = std::make_unique<net::Frontend>(
-      fo, [pub, opts, seed, wmap, ring, primary, secondaries]() mutable {
+      fo, [pub, ctx, seed, secondaries]() mutable {
         seed = seed * 2654435761u + 1;
-        return std::make_unique<AuthHandler>(*pub, *opts, seed, wmap, ring, primary, secondaries);
+        return std::make_unique<AuthHandler>(*pub, *ctx, seed, secondaries);
       });
   if (auto r = frontend_->open(); !r) return make_error("cannot listen on " + r.error().message);
   for (const auto& ep : frontend_->bound())
@@ -626,10 +543,9 @@ void Server::drain_removals() {
       continue;
     }
     auto origin = wire::Name::from_text(rm.zone + ".");
-    auto owner = wire::Name::from_text(rm.host + ".");
-    auto acme = wire::Name::from_text("_acme-challenge." + rm.host + ".");
     auto it = origin ? writer_by_origin_.find(*origin) : writer_by_origin_.end();
-    if (!owner || it == writer_by_origin_.end()) {
+    auto removal = dyndns::host_removal(rm.host);
+    if (!removal || it == writer_by_origin_.end()) {
       // The zone is no longer written here (or the row is garbage): there
       // is nothing of ours to remove.
       spdlog::info("dyndns: deleted host {}: zone {} not writable here, no records removed",
@@ -637,22 +553,7 @@ void Server::drain_removals() {
       finish_now();
       continue;
     }
-    // Only what DynDNS manages: the host's A/AAAA/TXT and the TXT of its
-    // _acme-challenge name, as the REST delete removes them.
-    update::EditRequest req;
-    for (uint16_t type : {uint16_t(wire::RRType::A), uint16_t(wire::RRType::AAAA),
-                          uint16_t(wire::RRType::TXT)}) {
-      update::RRsetChange c;
-      c.owner = *owner;
-      c.type = type;
-      req.changes.push_back(std::move(c));
-    }
-    if (acme) {
-      update::RRsetChange c;
-      c.owner = *acme;
-      c.type = uint16_t(wire::RRType::TXT);
-      req.changes.push_back(std::move(c));
-    }
+    update::EditRequest req = std::move(*removal);
     int64_t id = rm.id;
     std::string host = rm.host;
     req.done = [wait, id, host](const update::EditResult& r) {

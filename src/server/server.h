@@ -30,6 +30,9 @@
 namespace ddns::accounts {
 class Accounts;
 }
+namespace ddns::dispatch {
+struct Context;
+}
 namespace ddns::dyndns {
 class Service;
 }
@@ -139,7 +142,11 @@ class Server {
   // maintenance thread walks it; taken before publish_mu_.
   std::mutex slots_mu_;
   std::unique_ptr<net::Rrl> rrl_;  // UDP response rate limiting (off unless configured)
-  std::unique_ptr<Primary> primary_;          // AXFR/IXFR out, NOTIFY out
+  // What every network thread's dispatcher routes to; read-only once the
+  // front end starts.
+  std::unique_ptr<dispatch::Context> dispatch_ctx_;
+  tsig::ReplayCache replay_;  // RFC 8945 §5.2.3, for every signed message
+  std::unique_ptr<Primary> primary_;          // transfer ACLs, NOTIFY out
   std::unique_ptr<Secondaries> secondaries_;  // null without secondary zones
   std::unique_ptr<accounts::Accounts> accounts_;  // null without DDNS/HTTP
   std::unique_ptr<dyndns::Service> dyndns_;

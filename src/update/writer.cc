@@ -137,24 +137,6 @@ const char* outcome_text(StateOutcome o) {
   return "?";
 }
 
-std::vector<uint8_t> error_reply(std::span<const uint8_t> packet, wire::Rcode rcode,
-                                 const tsig::KeyRing* ring, uint64_t now) {
-  if (packet.size() < wire::kHeaderSize) return {};
-  Pending p;
-  p.hdr.id = uint16_t(packet[0] << 8 | packet[1]);
-  p.rcode = rcode;
-  wire::ParseInfo info;
-  if (auto m = wire::parse(packet, &info); m.ok()) {
-    if (m->question.size() == 1) p.zone = m->question[0];
-    p.has_edns = m->edns.has_value();
-    if (ring && info.tsig_offset) {
-      p.verified = tsig::verify_request(packet, info, m->additional.back(), *ring, now);
-      if (!p.verified->ok()) p.rcode = p.verified->rcode();
-    }
-  }
-  return build_reply(p, now);
-}
-
 ZoneWriter::ZoneWriter(std::shared_ptr<const zone::Zone> initial, store::Store* store,
                        WriterOptions opts, PublishFn publish)
     : origin_(initial->origin()),
@@ -196,7 +178,7 @@ StateResult ZoneWriter::change_state(StateChange change) {
   return fut.get();
 }
 
-bool ZoneWriter::submit(WriteRequest req) {
+bool ZoneWriter::submit(WriteRequest&& req) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || queue_.size() >= opts_.max_queue) return false;
@@ -342,11 +324,16 @@ bool ZoneWriter::process_update(Pending& p, Batch& batch, uint64_t now) {
   if (pkt.size() < wire::kHeaderSize) return false;
   p.hdr.id = uint16_t(pkt[0] << 8 | pkt[1]);
   wire::ParseInfo info;
-  auto msg = wire::parse(pkt, &info);
-  if (!msg) {
-    p.rcode = wire::Rcode::FormErr;
-    return true;
+  const bool checked = p.req.message.has_value();  // parsed and verified by the dispatcher
+  if (!checked) {
+    auto parsed = wire::parse(pkt, &info);
+    if (!parsed) {
+      p.rcode = wire::Rcode::FormErr;
+      return true;
+    }
+    p.req.message = std::move(*parsed);
   }
+  const wire::Message* msg = &*p.req.message;
   p.hdr = msg->header;
   p.has_edns = msg->edns.has_value();
   if (msg->question.size() == 1) p.zone = msg->question[0];
@@ -355,10 +342,14 @@ bool ZoneWriter::process_update(Pending& p, Batch& batch, uint64_t now) {
     return true;
   }
   std::optional<wire::Name> key_name;
-  if (info.tsig_offset) {
+  if (checked && p.req.verified) {
+    p.verified = std::move(p.req.verified);
+  } else if (!checked && info.tsig_offset) {
     tsig::VerifyOptions vo;
     vo.replay = &replay_;
     p.verified = tsig::verify_request(pkt, info, msg->additional.back(), ring, now, vo);
+  }
+  if (p.verified) {
     if (!p.verified->ok()) {
       p.rcode = p.verified->rcode();
       p.why = std::string("TSIG ") + std::string(tsig::status_text(p.verified->status)) + ": " +

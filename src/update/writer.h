@@ -1,11 +1,12 @@
 // ZoneWriter: the single writer of one zone's state, whatever the source
 // (RFC 2136, DynDNS2, REST, ddnsctl, incoming AXFR/IXFR, file reload, the
-// import at start). Network threads submit raw UPDATE packets (never
-// blocking on I/O); the writer's own thread drains them in batches: TSIG
-// (RFC 8945), zone section and policy (RFC 2136 §3), Batch::process, then
-// ONE durable store commit for the whole batch, then the new snapshot is
-// published, and only then are the replies sent. Transfers and reloads
-// enter as StateChanges and take the same store-then-publish path.
+// import at start). Network threads submit UPDATE packets (never blocking
+// on I/O), parsed and TSIG-verified already by the dispatcher; the writer's
+// own thread drains them in batches: TSIG (RFC 8945) for raw packets only,
+// zone section and policy (RFC 2136 §3), Batch::process, then ONE durable
+// store commit for the whole batch, then the new snapshot is published, and
+// only then are the replies sent. Transfers and reloads enter as
+// StateChanges and take the same store-then-publish path.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -95,6 +96,12 @@ struct StateChange {
 
 struct WriteRequest {
   std::vector<uint8_t> packet;
+  // Set by a caller that parsed `packet` and verified its TSIG already (the
+  // dispatcher, with the RFC 8945 §5.2.3 replay check): the writer uses
+  // them instead of parsing and verifying again. `verified` is set exactly
+  // when the message carried a TSIG.
+  std::optional<wire::Message> message;
+  std::optional<tsig::Verified> verified;
   std::optional<Address> source;  // client address (policy "from" rules)
   // Called on the writer thread with the response (never empty).
   std::function<void(std::span<const uint8_t>)> reply;
@@ -132,8 +139,9 @@ class ZoneWriter {
   ZoneWriter(const ZoneWriter&) = delete;
   ZoneWriter& operator=(const ZoneWriter&) = delete;
 
-  // Queues a request; false when stopped or the queue is full.
-  bool submit(WriteRequest req);
+  // Queues a request (moved from); false when stopped or the queue is full,
+  // and then `req` is left as it was (the caller still answers it).
+  bool submit(WriteRequest&& req);
   // Queues a programmatic change; false when stopped or the queue is full
   // (`done` is then not called).
   bool submit_edit(EditRequest req);
@@ -178,13 +186,5 @@ class ZoneWriter {
   Stats stats_;
   std::thread thread_;  // guarded by mu_ (started by submit, taken by stop)
 };
-
-// A minimal error answer for a packet that cannot be handled (header ID
-// copied, the question/zone section echoed when readable); empty when the
-// packet is shorter than a header. With `ring`, a signed request is
-// verified and the answer signed (RFC 8945 §5.3; a TSIG error replaces
-// `rcode`).
-std::vector<uint8_t> error_reply(std::span<const uint8_t> packet, wire::Rcode rcode,
-                                 const tsig::KeyRing* ring = nullptr, uint64_t now = 0);
 
 }  // namespace ddns::update

@@ -496,4 +496,54 @@ std::vector<NotifyTarget> merge_targets(const std::vector<NotifyTarget>& configu
   return out;
 }
 
+NotifyVerdict check_notify(const NotifyRequest& req, const PrimariesOf& primaries) {
+  const wire::Message& m = *req.msg;
+  if (m.question.size() != 1) return NotifyVerdict::FormErr;
+  const wire::Question& q = m.question[0];
+  // RFC 1996 §3.7: QTYPE SOA, class IN for our zones.
+  if (q.qtype != uint16_t(wire::RRType::SOA) || q.qclass != uint16_t(wire::RRClass::IN))
+    return NotifyVerdict::FormErr;
+  const std::vector<PrimaryAddr>* list = primaries ? primaries(q.name) : nullptr;
+  if (!list) return NotifyVerdict::NotAuth;
+  // RFC 1996 §3.10: only from a configured primary (and with its key).
+  const tsig::Verified* v = req.signer;
+  for (const auto& p : *list) {
+    if (!req.source || !same_address(p.addr, req.source, req.source_len)) continue;
+    if (p.key && !(v && v->key && v->key->name == p.key->name)) continue;
+    return NotifyVerdict::Accepted;
+  }
+  spdlog::warn("zone {}: NOTIFY refused (not from a configured primary{})", q.name.to_text(),
+               v ? "" : ", or unsigned");
+  return NotifyVerdict::Refused;
+}
+
+size_t notify_response(const NotifyRequest& req, NotifyVerdict verdict, uint8_t* out, size_t cap,
+                       uint64_t now) {
+  const wire::Message& m = *req.msg;
+  wire::Rcode rc = wire::Rcode::NoError;
+  switch (verdict) {
+    case NotifyVerdict::Accepted: rc = wire::Rcode::NoError; break;
+    case NotifyVerdict::FormErr: rc = wire::Rcode::FormErr; break;
+    case NotifyVerdict::NotAuth: rc = wire::Rcode::NotAuth; break;
+    case NotifyVerdict::Refused: rc = wire::Rcode::Refused; break;
+  }
+  const size_t reserve = req.signer ? tsig::tsig_size(*req.signer) : 0;
+  if (cap < reserve + wire::kHeaderSize) return 0;
+  wire::MessageBuilder b(out, cap - reserve);
+  wire::Header h;
+  h.id = m.header.id;
+  h.set_qr(true);
+  h.set_opcode(wire::Opcode::Notify);
+  h.set_aa(rc == wire::Rcode::NoError);
+  b.set_header(h);
+  // RFC 1996 §4.7: the response echoes the question; a FORMERR for a
+  // question count other than one has none to echo.
+  if (m.question.size() == 1) b.add_question(m.question[0]);
+  b.set_rcode(uint16_t(rc));
+  size_t n = b.finish();
+  if (n && req.signer)
+    if (auto s = tsig::sign_response(out, n, cap, *req.signer, now)) n = *s;
+  return n;
+}
+
 }  // namespace ddns::xfr

@@ -1,11 +1,13 @@
-// NOTIFY sender (RFC 1996): after a zone changes, tells each configured
+// NOTIFY (RFC 1996). Sender: after a zone changes, tells each configured
 // secondary over UDP, retransmitting with backoff until a matching answer
 // arrives; a newer serial replaces a NOTIFY still pending for that target.
+// Receiver: a secondary's checks of an incoming NOTIFY and its response.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,6 +22,7 @@
 #include "tsig/tsig.h"
 #include "wire/message.h"
 #include "wire/name.h"
+#include "xfr/in.h"
 #include "zone/zone.h"
 
 namespace ddns::xfr {
@@ -97,5 +100,35 @@ std::vector<NotifyTarget> merge_targets(const std::vector<NotifyTarget>& configu
 // the answer section), signed with `key` when given (its MAC to `mac_out`).
 Result<std::vector<uint8_t>> make_notify(uint16_t id, const wire::Name& zone, const wire::RR& soa,
                                          const tsig::Key* key, std::vector<uint8_t>* mac_out);
+
+// ---- Receiving (a secondary) -------------------------------------------------
+
+// A NOTIFY request, parsed once and its TSIG verified by the caller (the
+// dispatcher).
+struct NotifyRequest {
+  const wire::Message* msg = nullptr;
+  const tsig::Verified* signer = nullptr;  // its valid TSIG; null when unsigned
+  const sockaddr* source = nullptr;        // null when unknown (then refused)
+  socklen_t source_len = 0;
+};
+
+// The configured primaries of a secondary zone, or null when `zone` is not
+// a secondary zone here.
+using PrimariesOf = std::function<const std::vector<PrimaryAddr>*(const wire::Name& zone)>;
+
+enum class NotifyVerdict : uint8_t {
+  Accepted,  // NOERROR: the zone should be refreshed soon (RFC 1996 §3.7)
+  FormErr,   // not exactly one question, or not SOA/IN (§3.7)
+  NotAuth,   // not a secondary zone here
+  Refused,   // not from a configured primary, or without its key (§3.10)
+};
+
+// RFC 1996 §3.7, §3.10: what a secondary makes of `req`.
+NotifyVerdict check_notify(const NotifyRequest& req, const PrimariesOf& primaries);
+
+// The response (RFC 1996 §4.7: the question echoed, AA on NOERROR), signed
+// with the request's key when it was signed. Returns its size (0: no room).
+size_t notify_response(const NotifyRequest& req, NotifyVerdict verdict, uint8_t* out, size_t cap,
+                       uint64_t now);
 
 }  // namespace ddns::xfr

@@ -5,7 +5,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstring>
+
+#include "base/bytes.h"
+#include "zone/serial.h"
 
 namespace ddns::xfr {
 namespace {
@@ -465,6 +469,156 @@ size_t error_answer(uint8_t* out, size_t cap, const wire::Header& qh, const wire
     n = *r;
   }
   return n;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string source_text(const TransferRequest& r) {
+  if (!r.source) return "?";
+  return net::Endpoint::from_sockaddr(r.source, r.source_len).to_string();
+}
+
+const char* type_text(uint16_t t) { return t == kTypeAxfr ? "AXFR" : "IXFR"; }
+
+std::shared_ptr<const zone::Zone> zone_named(const zone::ZoneSet& set, const wire::Name& origin) {
+  for (const auto& z : set.zones())
+    if (z->origin() == origin) return z;
+  return nullptr;
+}
+
+// RFC 1995 §3: the client's serial is the SOA in the authority section.
+std::optional<uint32_t> client_serial(const wire::Message& msg) {
+  const wire::RR* csoa = nullptr;
+  for (const auto& rr : msg.authority)
+    if (rr.type == kTypeSoa) csoa = &rr;
+  if (!csoa) return std::nullopt;
+  ByteReader r(csoa->rdata);
+  for (int i = 0; i < 2; ++i)  // MNAME, RNAME (uncompressed in a query's SOA)
+    for (uint8_t l; r.ok() && (l = r.u8()) != 0;) r.skip(l);
+  uint32_t from = r.u32();
+  if (!r.ok()) return std::nullopt;
+  return from;
+}
+
+class LoggedSource : public net::MessageSource {
+ public:
+  explicit LoggedSource(TransferStream s) : s_(std::move(s)), t0_(Clock::now()) {}
+  ~LoggedSource() override {
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0_).count();
+    if (s_.source->finished())
+      spdlog::info("{}: done, {} records in {} messages, {:.1f} ms", s_.what, s_.source->records(),
+                   s_.source->messages(), ms);
+    else
+      spdlog::warn("{}: aborted after {} records in {} messages, {:.1f} ms", s_.what,
+                   s_.source->records(), s_.source->messages(), ms);
+  }
+  size_t next(uint8_t* out, size_t cap) override { return s_.source->next(out, cap); }
+
+ private:
+  TransferStream s_;
+  Clock::time_point t0_;
+};
+
+}  // namespace
+
+std::unique_ptr<net::MessageSource> logged(TransferStream s) {
+  spdlog::info("{}: started", s.what);
+  return std::make_unique<LoggedSource>(std::move(s));
+}
+
+TransferOutcome answer_transfer(const TransferRequest& req, const TransferContext& ctx,
+                                uint8_t* out, size_t cap) {
+  const wire::Message& msg = *req.msg;
+  const wire::Header& qh = msg.header;
+  const tsig::Verified* signer = req.signer;
+  if (msg.question.size() != 1)
+    return TransferReply{error_answer(out, cap, qh, nullptr, wire::Rcode::FormErr, signer)};
+  const wire::Question& q = msg.question[0];
+  auto refuse = [&](wire::Rcode rc) { return TransferReply{error_answer(out, cap, qh, &q, rc, signer)}; };
+  if (q.qtype != kTypeAxfr && q.qtype != kTypeIxfr) return refuse(wire::Rcode::FormErr);
+
+  auto z = ctx.zones ? zone_named(*ctx.zones, q.name) : nullptr;
+  if (!z) return refuse(wire::Rcode::NotAuth);
+  if (q.qtype == kTypeAxfr && req.udp) return refuse(wire::Rcode::NotImp);  // as Knot
+
+  const std::string who = source_text(req);
+  const wire::Name* key = signer && signer->key ? &signer->key->name : nullptr;
+  const Acl* acl = nullptr;
+  if (ctx.acls)
+    if (auto it = ctx.acls->find(z->origin()); it != ctx.acls->end()) acl = &it->second;
+  if (!acl || !acl->allows(req.source, key)) {
+    spdlog::warn("{} of {} from {}{}: refused by allow-transfer", type_text(q.qtype),
+                 z->origin().to_text(), who, key ? " key " + key->to_text() : std::string());
+    return refuse(wire::Rcode::Refused);
+  }
+  if (z->expired()) return refuse(wire::Rcode::ServFail);
+
+  const wire::RR soa = soa_record(*z);
+  auto soa_alone = [&] {
+    return TransferReply{single_soa_answer(out, cap, qh.id, q.name, q.qtype, q.qclass, soa, signer)};
+  };
+  OutRequest oreq;
+  oreq.id = qh.id;
+  oreq.qname = q.name;
+  oreq.qtype = q.qtype;
+  oreq.qclass = q.qclass;
+  if (signer) {
+    oreq.signer.emplace(*signer->key, signer->mac());
+    oreq.tsig_reserve = tsig::tsig_size(*signer);
+  }
+  size_t limit = 65535;
+  if (req.udp) {
+    size_t want = msg.edns ? std::max<size_t>(msg.edns->udp_size, wire::kMinUdpSize)
+                           : wire::kMinUdpSize;
+    limit = std::min(want, cap);
+  }
+  TransferStream s;
+  if (q.qtype == kTypeIxfr) {
+    auto from = client_serial(msg);
+    if (!from) return refuse(wire::Rcode::FormErr);
+    // RFC 1995 §2: a client at or past our serial gets our SOA alone.
+    if (!zone::serial_lt(*from, z->serial())) return soa_alone();
+    std::optional<store::Journal> j;
+    if (ctx.store) {
+      auto jr = ctx.store->journal(z->origin(), *from);
+      if (!jr)
+        spdlog::warn("IXFR of {} from {}: journal: {}; sending the whole zone",
+                     z->origin().to_text(), who, jr.error().message);
+      else
+        j = std::move(*jr);
+    }
+    if (j && j->status == store::JournalStatus::Newer) return soa_alone();
+    if (j && j->status == store::JournalStatus::Ok && j->changes.empty()) return soa_alone();
+    if (j && j->status == store::JournalStatus::Ok) {
+      // The journal may run ahead of the published snapshot (a commit not
+      // yet published): its newest SOA frames the answer.
+      wire::RR newest = soa;
+      const auto& last = j->changes.back().added;
+      if (!last.empty() && last.front().type == kTypeSoa) newest = last.front();
+      s.what = "IXFR of " + z->origin().to_text() + " " + std::to_string(*from) + "->" +
+               std::to_string(j->current_serial) + " to " + who;
+      s.source = XfrSource::ixfr(std::move(oreq), std::move(newest), std::move(j->changes), limit);
+    } else {
+      // RFC 1995 §2: too large for UDP: the SOA tells the client to use TCP.
+      if (req.udp) return soa_alone();
+      s.what = "IXFR of " + z->origin().to_text() + " " + std::to_string(*from) + "->" +
+               std::to_string(z->serial()) + " (full, RFC 1995 §4) to " + who;
+      s.source = XfrSource::axfr(std::move(oreq), z, limit);
+    }
+  } else {
+    s.what = "AXFR of " + z->origin().to_text() + " serial " + std::to_string(z->serial()) +
+             " to " + who;
+    s.source = XfrSource::axfr(std::move(oreq), z, limit);
+  }
+  if (key) s.what += " (key " + key->to_text() + ")";
+  if (req.udp) {
+    size_t n = s.source->next(out, limit);
+    if (n && s.source->finished()) return TransferReply{n};
+    return soa_alone();
+  }
+  return s;
 }
 
 }  // namespace ddns::xfr

@@ -9,9 +9,14 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "net/frontend.h"
+#include "store/store.h"
+#include "xfr/acl.h"
 #include "tsig/tsig.h"
 #include "wire/message.h"
 #include "zone/changeset.h"
@@ -113,5 +118,49 @@ size_t single_soa_answer(uint8_t* out, size_t cap, uint16_t id, const wire::Name
 // error answers for BADKEY/BADSIG). 0 when it does not fit.
 size_t error_answer(uint8_t* out, size_t cap, const wire::Header& request_header,
                     const wire::Question* q, wire::Rcode rcode, const tsig::Verified* request);
+
+// ---- The primary's decision -------------------------------------------------
+
+// An AXFR or IXFR request, parsed once and its TSIG verified by the caller
+// (the dispatcher).
+struct TransferRequest {
+  const wire::Message* msg = nullptr;  // exactly one question, qtype AXFR or IXFR
+  const tsig::Verified* signer = nullptr;  // its valid TSIG; null when unsigned
+  bool udp = false;
+  const sockaddr* source = nullptr;  // null when unknown (then no address ACL matches)
+  socklen_t source_len = 0;
+};
+
+using AclMap = std::unordered_map<wire::Name, Acl, wire::NameHash>;
+
+// What a primary serves transfers from.
+struct TransferContext {
+  const zone::ZoneSet* zones = nullptr;
+  const AclMap* acls = nullptr;      // per zone origin; a zone without one refuses
+  store::Store* store = nullptr;     // IXFR journal; null = a full transfer instead
+};
+
+// One message written to out[0..size) (0: nothing fits).
+struct TransferReply {
+  size_t size = 0;
+};
+// A TCP answer of many messages, streamed by the caller (see logged()).
+struct TransferStream {
+  std::unique_ptr<XfrSource> source;
+  std::string what;  // "AXFR of example.org. serial 7 to 192.0.2.1:5353", for logs
+};
+using TransferOutcome = std::variant<TransferReply, TransferStream>;
+
+// The primary's side of RFC 5936 and RFC 1995: zone lookup, AXFR over UDP
+// refused (NOTIMP, as Knot), the zone's allow-transfer ACL (address and
+// key), an expired copy (SERVFAIL), IXFR from the journal (RFC 1995 §4),
+// the SOA alone for a client that is current (§2) or, over UDP, for an
+// answer that does not fit. Every reply is signed when `req.signer` is set.
+TransferOutcome answer_transfer(const TransferRequest& req, const TransferContext& ctx,
+                                uint8_t* out, size_t cap);
+
+// The stream as a net::MessageSource that logs, when dropped, whether the
+// transfer completed (records, messages, time) or was aborted.
+std::unique_ptr<net::MessageSource> logged(TransferStream s);
 
 }  // namespace ddns::xfr
