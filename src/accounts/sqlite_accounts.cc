@@ -50,6 +50,15 @@ Result<std::string> deepest_zone(sqlite::Db& c, std::string_view name) {
   return std::string();
 }
 
+Result<int64_t> user_id(sqlite::Db& c, const std::string& name, std::string_view shown) {
+  DDNS_SQL_STMT(q, c, "SELECT id FROM users WHERE name = ?");
+  q.bind(1, name);
+  auto row = q.step();
+  if (!row) return row.error();
+  if (name.empty() || !*row) return make_error("no such user '" + std::string(shown) + "'");
+  return q.i64(0);
+}
+
 Result<void> bump_generation(sqlite::Db& c) {
   int64_t gen = 0;
   {
@@ -221,31 +230,24 @@ Result<void> SqliteAccounts::delete_user(const std::string& name_in) {
     sqlite::Db& c = impl_->writer;
     sqlite::Txn t(c);
     DDNS_SQL_TRY(t.begin(true));
-    int64_t id = 0;
-    {
-      DDNS_SQL_STMT(q, c, "SELECT id FROM users WHERE name = ?");
-      q.bind(1, name);
-      auto row = q.step();
-      if (!row) return row.error();
-      if (!*row) return make_error("no such user '" + name + "'");
-      id = q.i64(0);
-    }
+    auto id = user_id(c, name, name);
+    if (!id) return id.error();
     {
       DDNS_SQL_STMT(q, c,
                "INSERT INTO dns_removals(host, zone, queued) "
                "SELECT name, zone, ? FROM hosts WHERE owner = ? ORDER BY name");
-      q.bind(1, impl_->now()).bind(2, id);
+      q.bind(1, impl_->now()).bind(2, *id);
       DDNS_SQL_TRY(q.run());
     }
     {
       DDNS_SQL_STMT(q, c, "DELETE FROM history WHERE host IN (SELECT name FROM hosts WHERE owner = ?)");
-      q.bind(1, id);
+      q.bind(1, *id);
       DDNS_SQL_TRY(q.run());
     }
     {
       // Hosts, sessions and API tokens go by ON DELETE CASCADE.
       DDNS_SQL_STMT(q, c, "DELETE FROM users WHERE id = ?");
-      q.bind(1, id);
+      q.bind(1, *id);
       DDNS_SQL_TRY(q.run());
     }
     DDNS_SQL_TRY(bump_generation(c));

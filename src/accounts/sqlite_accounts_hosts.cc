@@ -20,14 +20,8 @@ Result<Accounts::NewHost> SqliteAccounts::add_host(const std::string& fqdn, cons
   DDNS_SQL_TRY(t.begin(true));
   NewHost nh;
   Host& h = nh.host;
-  {
-    DDNS_SQL_STMT(q, c, "SELECT id FROM users WHERE name = ?");
-    q.bind(1, owner);
-    auto row = q.step();
-    if (!row) return row.error();
-    if (!*row) return make_error("no such user '" + owner + "'");
-    h.owner = q.i64(0);
-  }
+  if (auto id = user_id(c, owner, owner); id) h.owner = *id;
+  else return id.error();
   {
     DDNS_SQL_STMT(q, c, "SELECT 1 FROM ddns_zones WHERE name = ?");
     q.bind(1, name);
@@ -116,17 +110,10 @@ Result<std::vector<Host>> SqliteAccounts::list_hosts(const std::string& owner_in
     return out;
   }
   std::string owner = normalize_user(owner_in);
-  int64_t id = 0;
-  {
-    DDNS_SQL_STMT(q, c, "SELECT id FROM users WHERE name = ?");
-    q.bind(1, owner);
-    auto row = q.step();
-    if (!row) return row.error();
-    if (owner.empty() || !*row) return make_error("no such user '" + owner_in.substr(0, 80) + "'");
-    id = q.i64(0);
-  }
+  auto id = user_id(c, owner, owner_in.substr(0, 80));
+  if (!id) return id.error();
   DDNS_SQL_STMT(q, c, HOST_SELECT "WHERE h.owner = ? ORDER BY h.name");
-  q.bind(1, id);
+  q.bind(1, *id);
   DDNS_SQL_TRY(collect(q));
   return out;
 }

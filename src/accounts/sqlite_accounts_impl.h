@@ -42,6 +42,9 @@ User user_from(const sqlite::Stmt& q, int at = 0);
   "h.last_ipv6 FROM hosts h JOIN users u ON u.id = h.owner "
 Host host_from(const sqlite::Stmt& q);
 
+// The id of user `name` (normalized); "no such user 'shown'" when absent.
+Result<int64_t> user_id(sqlite::Db& c, const std::string& name, std::string_view shown);
+
 // The deepest DDNS zone that is a proper suffix of `name` ("" = none).
 Result<std::string> deepest_zone(sqlite::Db& c, std::string_view name);
 
