@@ -2,6 +2,8 @@
 // section so unknown keys and bad values are reported with file:line: key.
 #include "conf/config.h"
 
+#include "net/rrl.h"
+
 #include "zone/serial.h"
 
 #include <arpa/inet.h>
@@ -447,21 +449,8 @@ bool parse_ip(std::string_view text, bool* v6) {
 }  // namespace
 
 Result<void> check_prefix(std::string_view spec) {
-  std::string_view addr = spec, len;
-  if (size_t slash = spec.find('/'); slash != std::string_view::npos) {
-    addr = spec.substr(0, slash);
-    len = spec.substr(slash + 1);
-  }
-  bool v6 = false;
-  if (!parse_ip(addr, &v6))
-    return make_error("'" + std::string(spec) + "': expected an IP address or ADDR/LEN");
-  if (!len.empty() || spec.find('/') != std::string_view::npos) {
-    unsigned n = 0;
-    auto [end, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
-    if (len.empty() || ec != std::errc() || end != len.data() + len.size() || n > (v6 ? 128u : 32u))
-      return make_error("'" + std::string(spec) + "': prefix length must be 0-" +
-                        (v6 ? "128" : "32"));
-  }
+  // One parser for client networks: the one RRL and metrics match with.
+  if (auto p = net::Prefix::parse(spec); !p) return p.error();
   return {};
 }
 
