@@ -1,4 +1,4 @@
-// libFuzzer target: net::Rrl::filter_at() on arbitrary "answers" (the
+// libFuzzer target: net::Rrl::filter() on arbitrary "answers" (the
 // classifier walks questions, answer RRs and compressed authority owners):
 // it must never read past the buffer, and a slipped answer is never longer
 // than the original.
@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static uint32_t now = 0;
   for (int i = 0; i < 3; ++i) {
     std::vector<uint8_t> copy = buf;
-    size_t n = rrl->filter_at(ss, copy.data(), copy.size(), now / 4);
+    size_t n = rrl->filter(ss, copy.data(), copy.size(), now / 4);
     if (n > size) __builtin_trap();
   }
   ++now;

@@ -243,14 +243,15 @@ struct Frontend::UdpWorker {
         uint8_t* resp = wbuf.data() + size_t(i) * resp_cap;
         Peer peer{&peers[i], h.msg_namelen, fd};
         Handled r = handler->handle_from(query, Transport::Udp, resp, resp_cap, peer);
-        size_t len = r.size;
-        m->count(metrics::Transport::Udp, query, resp,
-                 r.disposition == Disposition::Send && len <= resp_cap ? len : 0);
-        if (r.disposition != Disposition::Send || len > resp_cap) {
+        size_t len = r.disposition == Disposition::Send && r.size <= resp_cap ? r.size : 0;
+        if (len == 0) {
           if (r.disposition != Disposition::Later) dropped.add(1);  // Later: answered by the handler
-          continue;
+        } else if (rrl) {
+          len = rrl->filter(peers[i], resp, len, uint32_t(t0 / 1000000));  // 0: held back, counted by Rrl
         }
-        if (rrl && (len = rrl->filter(peers[i], resp, len)) == 0) continue;  // counted by Rrl
+        // After RRL, so the rcode counts are of answers that really leave.
+        m->count(metrics::Transport::Udp, query, resp, len);
+        if (len == 0) continue;
         wiov[out] = {resp, len};
         msghdr& w = wmsg[out].msg_hdr;
         w = msghdr{};

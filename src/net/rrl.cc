@@ -224,12 +224,6 @@ void Rrl::configure(RrlSettings s) {
   cur_.store(history_.back().get(), std::memory_order_release);
 }
 
-uint32_t Rrl::now_seconds() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // vDSO: no system call
-  return uint32_t(ts.tv_sec);
-}
-
 size_t Rrl::limit(const RrlSettings& s, const sockaddr_storage& client, uint8_t* resp, size_t len,
                   uint32_t now_s) {
   if (s.responses_per_second == 0 || len < 12) return len;

@@ -90,15 +90,13 @@ class Rrl {
   // The front end's hook, called with each UDP answer about to be sent to
   // `client`: returns the length to send, resp[0..len) rewritten to a
   // truncated answer on a slip, or 0 to send nothing. Answers that are not
-  // to a standard QUERY (NOTIFY, UPDATE) pass untouched.
-  size_t filter(const sockaddr_storage& client, uint8_t* resp, size_t len) {
+  // to a standard QUERY (NOTIFY, UPDATE) pass untouched. `now_s`: seconds on
+  // a monotonic clock; the front end passes its batch's receive time, so
+  // RRL reads no clock per answer.
+  size_t filter(const sockaddr_storage& client, uint8_t* resp, size_t len, uint32_t now_s) {
     const RrlSettings* s = cur_.load(std::memory_order_acquire);
     if (s->responses_per_second == 0) return len;  // the cost of RRL off: this branch
-    return limit(*s, client, resp, len, now_seconds());
-  }
-  // filter() at a given time (seconds on any monotonic clock), for tests.
-  size_t filter_at(const sockaddr_storage& client, uint8_t* resp, size_t len, uint32_t now_s) {
-    return limit(*cur_.load(std::memory_order_acquire), client, resp, len, now_s);
+    return limit(*s, client, resp, len, now_s);
   }
 
   const RrlStats& stats() const { return stats_; }
@@ -108,7 +106,6 @@ class Rrl {
                uint32_t now_s);
   Verdict account(const RrlSettings& s, uint64_t key, uint32_t now_s, bool* started);
   void log_start(const RrlSettings& s, const sockaddr_storage& client, uint8_t cls, uint32_t now_s);
-  static uint32_t now_seconds();
 
   uint64_t* table_;  // buckets of packed entries (rrl.cc), read and written through atomic_ref
   size_t bucket_mask_;
